@@ -1,0 +1,38 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import vine from '@vinejs/vine'
+import Exam from '#models/exam'
+import Candidate from '#models/candidate'
+import { issueStudentLink } from '#actions/sessions/student_link'
+import { recordAction } from '#actions/audit/record_action'
+
+const linkValidator = vine.create({
+  examId: vine.number().withoutDecimals().exists({ table: 'exams', column: 'id' }),
+  candidateId: vine.number().withoutDecimals().exists({ table: 'candidates', column: 'id' }),
+  hours: vine.number().withoutDecimals().min(1).max(24 * 30),
+})
+
+/** Admins issue signed exam links for candidates (for systems without LTI). */
+export default class LinksController {
+  async index({ view }: HttpContext) {
+    const exams = await Exam.query().orderBy('title')
+    const candidates = await Candidate.query().preload('group').orderBy('fullName')
+    return view.render('pages/staff/links', { exams, candidates, issued: null })
+  }
+
+  async store({ request, view, auth }: HttpContext) {
+    const { examId, candidateId, hours } = await request.validateUsing(linkValidator)
+    const link = issueStudentLink(examId, candidateId, hours)
+    const user = auth.use('web').user!
+    await recordAction(
+      { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
+      { action: 'link.issue', subjectType: 'exam', subjectId: examId, details: { candidateId, hours }, ip: request.ip() }
+    )
+    const exams = await Exam.query().orderBy('title')
+    const candidates = await Candidate.query().preload('group').orderBy('fullName')
+    return view.render('pages/staff/links', {
+      exams,
+      candidates,
+      issued: { url: `${request.completeUrl().replace(/\/staff\/links.*$/, '')}${link.path}`, expiresAt: link.expiresAt },
+    })
+  }
+}

@@ -1,0 +1,89 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { DateTime } from 'luxon'
+import ProctoringSession from '#models/proctoring_session'
+import Recording from '#models/recording'
+import AppError from '#exceptions/app_error'
+import { recordAction, type Actor } from '#actions/audit/record_action'
+import { parseRange, recordingSource } from '#services/recording_source'
+
+function actorOf(ctx: HttpContext): Actor {
+  const user = ctx.auth.use('web').user!
+  return { userId: user.id, name: user.fullName, iin: user.iin, role: user.role }
+}
+
+/** The detailed report of one session (seed 003): players, attempts, findings. */
+export default class ReportsController {
+  async show(ctx: HttpContext) {
+    const { params, view, request } = ctx
+    const session = await ProctoringSession.query()
+      .where('publicId', String(params.id))
+      .preload('exam')
+      .preload('candidate', (candidate) => candidate.preload('group'))
+      .preload('attempts', (attempts) => attempts.orderBy('number', 'asc'))
+      .preload('recordings')
+      .preload('events', (events) => events.orderBy('startedAt', 'asc'))
+      .first()
+    if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
+
+    if (!session.viewedAt) {
+      session.viewedAt = DateTime.now()
+      await session.save()
+    }
+    await recordAction(actorOf(ctx), {
+      action: 'report.view',
+      subjectType: 'session',
+      subjectId: session.publicId,
+      ip: request.ip(),
+    })
+    const attempts = session.attempts.map((attempt) => ({
+      attempt,
+      webcam: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'webcam'),
+      screen: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'screen'),
+      phone: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'phone'),
+    }))
+    return view.render('pages/staff/report', { session, attempts })
+  }
+
+  /**
+   * Streams a recording to an allowed user, with byte ranges so players can seek. The
+   * start of every viewing (and every download) is written to the action archive.
+   */
+  async media(ctx: HttpContext) {
+    const { params, request, response } = ctx
+    const recording = await Recording.find(Number(params.id))
+    if (!recording) throw AppError.notFound('RECORDING_NOT_FOUND')
+    const source = await recordingSource(recording)
+    const download = request.input('download') === '1'
+    const rangeHeader = request.header('range')
+    const range = parseRange(rangeHeader, source.size)
+    if (range === null) {
+      response.header('Content-Range', `bytes */${source.size}`)
+      throw new AppError('RANGE_INVALID', 416)
+    }
+    if (download || !range || range.start === 0) {
+      const session = await ProctoringSession.find(recording.sessionId)
+      await recordAction(actorOf(ctx), {
+        action: download ? 'recording.download' : 'recording.view',
+        subjectType: 'recording',
+        subjectId: recording.id,
+        details: { session: session?.publicId, stream: recording.stream },
+        ip: request.ip(),
+      })
+    }
+    const { start, end } = range ?? { start: 0, end: Math.max(0, source.size - 1) }
+    response.header('Accept-Ranges', 'bytes')
+    response.header('Content-Type', source.contentType)
+    response.header('Cache-Control', 'private, no-store')
+    if (download) {
+      const extension = source.contentType === 'video/mp4' ? 'mp4' : 'webm'
+      response.header('Content-Disposition', `attachment; filename="${recording.stream}-${recording.id}.${extension}"`)
+    }
+    if (source.size === 0) return response.status(200).send('')
+    response.header('Content-Length', String(end - start + 1))
+    if (range) {
+      response.status(206)
+      response.header('Content-Range', `bytes ${start}-${end}/${source.size}`)
+    }
+    return response.stream(source.read(start, end))
+  }
+}

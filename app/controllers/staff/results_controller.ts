@@ -1,0 +1,42 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import ProctoringSession, { SESSION_STATUSES } from '#models/proctoring_session'
+
+const PAGE_SIZE = 25
+
+/** The results page (seed 003 §2): every proctoring session, newest first, with filters. */
+export default class ResultsController {
+  async index({ request, view }: HttpContext) {
+    const q = String(request.input('q', '') ?? '').trim()
+    const exam = String(request.input('exam', '') ?? '').trim()
+    const status = String(request.input('status', '') ?? '')
+    const page = Math.max(1, Number(request.input('page', 1)) || 1)
+
+    const query = ProctoringSession.query()
+      .preload('exam')
+      .preload('candidate', (candidate) => candidate.preload('group'))
+      .where('archived', false)
+      .orderBy('id', 'desc')
+    if (q) {
+      query.whereIn('candidateId', (sub) =>
+        sub
+          .from('candidates')
+          .leftJoin('groups', 'groups.id', 'candidates.group_id')
+          .whereLike('candidates.full_name', `%${q}%`)
+          .orWhereLike('groups.name', `%${q}%`)
+          .orWhere('candidates.iin', q)
+          .select('candidates.id')
+      )
+    }
+    if (exam) query.whereIn('examId', (sub) => sub.from('exams').whereLike('title', `%${exam}%`).select('id'))
+    if ((SESSION_STATUSES as readonly string[]).includes(status)) query.where('status', status)
+
+    const sessions = await query.paginate(page, PAGE_SIZE)
+    sessions.baseUrl('/staff/results').queryString({ q, exam, status })
+    const fragment = request.header('hx-request') && request.header('hx-target') === 'results-table'
+    return view.render(fragment ? 'partials/results_table' : 'pages/staff/results', {
+      sessions,
+      filters: { q, exam, status },
+      statuses: SESSION_STATUSES,
+    })
+  }
+}

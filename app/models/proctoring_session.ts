@@ -1,0 +1,91 @@
+import { DateTime } from 'luxon'
+import { BaseModel, belongsTo, column, hasMany } from '@adonisjs/lucid/orm'
+import type { BelongsTo, HasMany } from '@adonisjs/lucid/types/relations'
+import Exam from '#models/exam'
+import Candidate from '#models/candidate'
+import Attempt from '#models/attempt'
+import Recording from '#models/recording'
+import ProctoringEvent from '#models/proctoring_event'
+import { jsonColumn } from '#models/json_column'
+
+export const SESSION_STATUSES = ['not_started', 'in_progress', 'finished', 'stopped'] as const
+export type SessionStatus = (typeof SESSION_STATUSES)[number]
+export const DECISIONS = ['none', 'accepted', 'rejected', 'review'] as const
+export type Decision = (typeof DECISIONS)[number]
+
+export default class ProctoringSession extends BaseModel {
+  static table = 'proctoring_sessions'
+
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare publicId: string
+
+  @column()
+  declare examId: number
+
+  @column()
+  declare candidateId: number
+
+  @column()
+  declare systemId: number | null
+
+  @column()
+  declare status: SessionStatus
+
+  @column()
+  declare endReason: string | null
+
+  @column.dateTime()
+  declare startedAt: DateTime | null
+
+  @column.dateTime()
+  declare endedAt: DateTime | null
+
+  @column()
+  declare credibility: number | null
+
+  @column(jsonColumn<Record<string, unknown> | null>(null))
+  declare credibilityBreakdown: Record<string, unknown> | null
+
+  @column()
+  declare decision: Decision
+
+  @column()
+  declare decidedBy: number | null
+
+  @column.dateTime()
+  declare decidedAt: DateTime | null
+
+  @column.dateTime()
+  declare viewedAt: DateTime | null
+
+  @column()
+  declare archived: boolean
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+
+  @belongsTo(() => Exam)
+  declare exam: BelongsTo<typeof Exam>
+
+  @belongsTo(() => Candidate)
+  declare candidate: BelongsTo<typeof Candidate>
+
+  @hasMany(() => Attempt, { foreignKey: 'sessionId' })
+  declare attempts: HasMany<typeof Attempt>
+
+  @hasMany(() => Recording, { foreignKey: 'sessionId' })
+  declare recordings: HasMany<typeof Recording>
+
+  @hasMany(() => ProctoringEvent, { foreignKey: 'sessionId' })
+  declare events: HasMany<typeof ProctoringEvent>
+
+  get isOpen() {
+    return this.status === 'not_started' || this.status === 'in_progress'
+  }
+}

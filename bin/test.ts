@@ -1,0 +1,35 @@
+process.env.NODE_ENV = 'test'
+
+import 'reflect-metadata'
+import { randomBytes } from 'node:crypto'
+import { Ignitor, prettyPrintError } from '@adonisjs/core'
+import { configure, processCLIArgs, run } from '@japa/runner'
+import { APP_ROOT, importer } from './importer.js'
+
+/* Tests need no .env: they run on their own data folder with a fresh key. */
+process.env.DATA_DIR ??= 'tmp/test-data'
+process.env.APP_KEY ??= randomBytes(32).toString('base64url')
+process.env.PORT ??= '3334'
+process.env.HOST ??= '127.0.0.1'
+process.env.APP_URL ??= `http://127.0.0.1:${process.env.PORT}`
+process.env.SESSION_DRIVER = 'memory'
+process.env.LOG_LEVEL ??= 'warn'
+
+new Ignitor(APP_ROOT, { importer })
+  .tap((app) => app.booting(async () => void (await import('#start/env'))))
+  .testRunner()
+  .configure(async (app) => {
+    const { runnerHooks, ...config } = await import('../tests/bootstrap.js')
+    processCLIArgs(process.argv.splice(2))
+    configure({
+      ...app.rcFile.tests,
+      ...config,
+      setup: runnerHooks.setup,
+      teardown: runnerHooks.teardown.concat([() => app.terminate()]),
+    })
+  })
+  .run(() => run())
+  .catch((error) => {
+    process.exitCode = 1
+    prettyPrintError(error)
+  })

@@ -1,0 +1,42 @@
+import { BaseCommand, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import User, { STAFF_ROLES, type StaffRole } from '#models/user'
+
+/** node ace user:create --email a@b.kz --name "..." --role admin [--password ...] */
+export default class UserCreate extends BaseCommand {
+  static commandName = 'user:create'
+  static description = 'Create a staff account (admin, proctor or auditor), or reset its password'
+  static options: CommandOptions = { startApp: true }
+
+  @flags.string({ description: 'Login e-mail', required: true })
+  declare email: string
+
+  @flags.string({ description: 'Full name', default: '' })
+  declare name: string
+
+  @flags.string({ description: 'admin | proctor | auditor', default: 'admin' })
+  declare role: string
+
+  @flags.string({ description: 'Password (asked for when left out)' })
+  declare password?: string
+
+  async run() {
+    if (!(STAFF_ROLES as readonly string[]).includes(this.role)) {
+      this.logger.error(`Unknown role "${this.role}". Use one of: ${STAFF_ROLES.join(', ')}`)
+      this.exitCode = 1
+      return
+    }
+    const password = this.password ?? (await this.prompt.secure('Password'))
+    if (!password || password.length < 8) {
+      this.logger.error('The password must be at least 8 characters long')
+      this.exitCode = 1
+      return
+    }
+    const email = this.email.trim().toLowerCase()
+    const user = await User.updateOrCreate(
+      { email },
+      { email, password, fullName: this.name || email, role: this.role as StaffRole, active: true }
+    )
+    this.logger.success(`Staff account ${user.email} (${user.role}) is ready`)
+  }
+}

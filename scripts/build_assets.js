@@ -1,0 +1,20 @@
+// Builds the browser code (TypeScript -> one ES module per page) and copies htmx and
+// Alpine out of node_modules, so the appliance serves every script itself (no CDN).
+import { build } from 'esbuild'
+import { copyFile, mkdir } from 'node:fs/promises'
+
+await mkdir('public/vendor', { recursive: true })
+await copyFile('node_modules/htmx.org/dist/htmx.min.js', 'public/vendor/htmx.min.js')
+await copyFile('node_modules/alpinejs/dist/cdn.min.js', 'public/vendor/alpine.min.js')
+
+await build({
+  entryPoints: { student: 'resources/js/student/main.ts' },
+  outdir: 'public/build',
+  bundle: true,
+  format: 'esm',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  sourcemap: true,
+  minify: true,
+  logLevel: 'warning',
+})
+console.log('assets built: public/build, public/vendor')

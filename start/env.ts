@@ -1,0 +1,20 @@
+import { Env } from '@adonisjs/core/env'
+
+/** Every setting the appliance reads from its environment (.env beside ace.js). */
+export default await Env.create(new URL('../', import.meta.url), {
+  NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
+  PORT: Env.schema.number(),
+  HOST: Env.schema.string({ format: 'host' }),
+  APP_KEY: Env.schema.secret(),
+  APP_URL: Env.schema.string(),
+  LOG_LEVEL: Env.schema.string.optional(),
+  SESSION_DRIVER: Env.schema.enum(['cookie', 'memory'] as const),
+  /** Folder holding the SQLite file, recordings and photos. */
+  DATA_DIR: Env.schema.string.optional(),
+  DB_FILE: Env.schema.string.optional(),
+  /** Largest accepted recording chunk, in bytes (default 16 MiB). */
+  CHUNK_MAX_BYTES: Env.schema.number.optional(),
+  /** Lifetime of a signed student link, in hours (default 72). */
+  STUDENT_LINK_TTL_HOURS: Env.schema.number.optional(),
+  DEFAULT_LOCALE: Env.schema.enum.optional(['kk', 'ru', 'en'] as const),
+})

@@ -1,0 +1,52 @@
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+
+const AuthController = () => import('#controllers/auth_controller')
+const ExamPageController = () => import('#controllers/student/exam_page_controller')
+const SessionApiController = () => import('#controllers/student/session_api_controller')
+const ResultsController = () => import('#controllers/staff/results_controller')
+const ReportsController = () => import('#controllers/staff/reports_controller')
+const LinksController = () => import('#controllers/staff/links_controller')
+
+router.get('/', ({ response }) => response.redirect('/staff/results'))
+router.get('/health', async ({ response }) => response.ok({ status: 'ok' }))
+
+/* Staff login: open to anyone not logged in. */
+router
+  .group(() => {
+    router.get('/login', [AuthController, 'show'])
+    router.post('/login', [AuthController, 'login'])
+  })
+  .use(middleware.guest())
+router.post('/logout', [AuthController, 'logout'])
+
+/* Students: the signed link is the only way in; the API wants the session's token. */
+router.get('/s/:link', [ExamPageController, 'show'])
+router
+  .group(() => {
+    router.post('/attempts', [SessionApiController, 'startAttempt'])
+    router.post('/recordings/:stream/chunks/:seq', [SessionApiController, 'storeChunk'])
+    router.post('/identity/face', [SessionApiController, 'storeFacePhoto'])
+    router.post('/finish', [SessionApiController, 'finish'])
+  })
+  .prefix('/api/student/sessions/:sessionId')
+  .use(middleware.student())
+
+/* Proctors, admins and auditors read results and reports. */
+router
+  .group(() => {
+    router.get('/results', [ResultsController, 'index'])
+    router.get('/sessions/:id', [ReportsController, 'show'])
+    router.get('/recordings/:id/media', [ReportsController, 'media'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
+
+/* Admins only. */
+router
+  .group(() => {
+    router.get('/links', [LinksController, 'index'])
+    router.post('/links', [LinksController, 'store'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))
