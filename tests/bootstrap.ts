@@ -26,7 +26,9 @@ const closingLine = {
   handler: (runner: any, emitter: any) => {
     emitter.on('runner:end', () => {
       const { aggregates } = runner.getSummary()
-      process.stdout.write(`\n${aggregates.passed} passed, ${aggregates.failed} failed, ${aggregates.skipped} skipped\n`)
+      const line = `${aggregates.passed} passed, ${aggregates.failed} failed, ${aggregates.skipped} skipped`
+      /* After the spec reporter's own summary, which is written on the same event. */
+      process.once('exit', () => process.stdout.write(`\n${line}\n`))
     })
   },
 }

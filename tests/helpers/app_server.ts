@@ -14,16 +14,65 @@ export async function freePort() {
   })
 }
 
-/**
- * The real appliance in its own process (as in production), on the test run's data
- * folder, so a test can kill it with SIGKILL and start it again.
- */
-export class AppServer {
-  private child?: ChildProcess
+/** A process of the appliance (web server or worker) on the test run's data folder. */
+class AppProcess {
+  protected child?: ChildProcess
   output = ''
 
   constructor(readonly port: number) {}
 
+  protected spawn(args: string[]) {
+    this.output = ''
+    this.child = spawn(process.execPath, args, {
+      cwd: app.makePath(),
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        APP_URL: `http://127.0.0.1:${this.port}`,
+        SESSION_DRIVER: 'cookie',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.child.stdout!.on('data', (data) => (this.output += data))
+    this.child.stderr!.on('data', (data) => (this.output += data))
+    return this.child
+  }
+
+  /** SIGKILL: no shutdown hooks, no flushing, as in a power cut of the process. */
+  async kill() {
+    await this.signal('SIGKILL')
+  }
+
+  async stop() {
+    await this.signal('SIGTERM')
+  }
+
+  private async signal(signal: NodeJS.Signals) {
+    const child = this.child
+    if (!child || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill(signal)
+    await exited
+  }
+}
+
+/** An analysis worker, as `node ace.js worker:run` runs it on the appliance. */
+export class WorkerProcess extends AppProcess {
+  static start(port = 0) {
+    const worker = new WorkerProcess(port)
+    worker.spawn(['ace.js', 'worker:run'])
+    return worker
+  }
+}
+
+/**
+ * The real web server in its own process (as in production), so a test can kill it with
+ * SIGKILL and start it again on the same port.
+ */
+export class AppServer extends AppProcess {
   get url() {
     return `http://127.0.0.1:${this.port}`
   }
@@ -35,45 +84,14 @@ export class AppServer {
   }
 
   async start() {
-    this.child = spawn(process.execPath, ['--import=@poppinss/ts-exec', 'bin/server.ts'], {
-      cwd: app.makePath(),
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        PORT: String(this.port),
-        HOST: '127.0.0.1',
-        APP_URL: this.url,
-        SESSION_DRIVER: 'cookie',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    this.child.stdout!.on('data', (data) => (this.output += data))
-    this.child.stderr!.on('data', (data) => (this.output += data))
+    const child = this.spawn(['--import=@poppinss/ts-exec', 'bin/server.ts'])
     const deadline = Date.now() + 60_000
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`the app exited while starting:\n${this.output}`)
+      if (child.exitCode !== null) throw new Error(`the app exited while starting:\n${this.output}`)
       const ok = await fetch(`${this.url}/health`).then((r) => r.ok).catch(() => false)
       if (ok) return
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
     throw new Error(`the app did not answer within 60 s:\n${this.output}`)
-  }
-
-  /** SIGKILL: no shutdown hooks, no flushing, as in a power cut of the process. */
-  async kill() {
-    const child = this.child
-    if (!child || child.exitCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await exited
-  }
-
-  async stop() {
-    const child = this.child
-    if (!child || child.exitCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    await exited
   }
 }

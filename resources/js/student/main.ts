@@ -22,7 +22,7 @@ const api = (path: string, body?: unknown) =>
 
 function show(step: string) {
   document.querySelectorAll<HTMLElement>('[data-step]').forEach((el) => (el.hidden = el.dataset.step !== step))
-  document.body.dataset.step = step
+  document.body.dataset.currentStep = step
 }
 
 function showError(role: string, key: string | null) {

@@ -21,6 +21,8 @@ export class Uploader {
   private queue: StoredChunk[] = []
   private running = false
   private backoffMs = 0
+  /** The chunk on the wire right now, if any. */
+  sending: LedgerEntry | null = null
   onChange: () => void = () => {}
 
   private constructor(
@@ -76,7 +78,8 @@ export class Uploader {
   private async loop() {
     while (this.queue.length > 0) {
       const chunk = this.queue[0]
-      const outcome = await this.send(chunk)
+      this.sending = { attempt: chunk.attempt, stream: chunk.stream, seq: chunk.seq, sha256: chunk.sha256, size: chunk.size }
+      const outcome = await this.send(chunk).finally(() => (this.sending = null))
       if (outcome === 'retry') {
         this.backoffMs = Math.min(15_000, this.backoffMs ? this.backoffMs * 2 : 500)
         this.onChange()

@@ -1,0 +1,58 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import ffmpeg from 'fluent-ffmpeg'
+
+/** Writes the chunks end to end into one file: MediaRecorder chunks form one stream. */
+export async function concatenate(parts: string[], target: string) {
+  await mkdir(dirname(target), { recursive: true })
+  const out = createWriteStream(target)
+  for (const part of parts) await pipeline(createReadStream(part), out, { end: false })
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+}
+
+function run(command: ffmpeg.FfmpegCommand) {
+  return new Promise<void>((resolve, reject) => {
+    let stderr = ''
+    command
+      .on('stderr', (line: string) => (stderr = (stderr + '\n' + line).slice(-2000)))
+      .on('error', (error: Error) => reject(new Error(`ffmpeg failed: ${error.message}\n${stderr.trim()}`)))
+      .on('end', () => resolve())
+      .run()
+  })
+}
+
+export function probeDuration(file: string) {
+  return new Promise<number | null>((resolve, reject) =>
+    ffmpeg.ffprobe(file, (error, data) => {
+      if (error) return reject(new Error(`ffprobe failed: ${error.message}`))
+      const duration = Number(data.format.duration)
+      resolve(Number.isFinite(duration) ? duration : null)
+    })
+  )
+}
+
+/**
+ * Turns a recorded stream into a seekable file without re-encoding: WebM gets its cues
+ * and duration, MP4 its index at the front (faststart). The result appears atomically.
+ */
+export async function remux(source: string, target: string) {
+  const partial = `${target}.part`
+  const mp4 = target.endsWith('.mp4')
+  try {
+    await run(
+      ffmpeg(source)
+        .outputOptions(['-map 0', '-c copy', ...(mp4 ? ['-movflags +faststart', '-f mp4'] : ['-f webm'])])
+        .output(partial)
+    )
+    await rename(partial, target)
+  } finally {
+    await rm(partial, { force: true })
+  }
+}
+
+/** One still frame, for lists and reports. */
+export async function thumbnail(source: string, target: string, atSeconds: number) {
+  await run(ffmpeg(source).seekInput(atSeconds).outputOptions(['-frames:v 1', '-vf scale=320:-2', '-q:v 4']).output(target))
+}
