@@ -20,10 +20,19 @@ export default class UserCreate extends BaseCommand {
   @flags.string({ description: 'Password (asked for when left out)' })
   declare password?: string
 
+  @flags.boolean({ description: 'Leave an existing account as it is' })
+  declare onlyNew?: boolean
+
   async run() {
     if (!(STAFF_ROLES as readonly string[]).includes(this.role)) {
       this.logger.error(`Unknown role "${this.role}". Use one of: ${STAFF_ROLES.join(', ')}`)
       this.exitCode = 1
+      return
+    }
+    const email = this.email.trim().toLowerCase()
+    const existing = await User.findBy('email', email)
+    if (existing && this.onlyNew) {
+      this.logger.info(`Staff account ${email} exists; left as it is`)
       return
     }
     const password = this.password ?? (await this.prompt.secure('Password'))
@@ -32,11 +41,10 @@ export default class UserCreate extends BaseCommand {
       this.exitCode = 1
       return
     }
-    const email = this.email.trim().toLowerCase()
     const user = await User.updateOrCreate(
       { email },
       { email, password, fullName: this.name || email, role: this.role as StaffRole, active: true }
     )
-    this.logger.success(`Staff account ${user.email} (${user.role}) is ready`)
+    this.logger.success(`Staff account ${user.email} (${user.role}) ${existing ? 'updated' : 'created'}`)
   }
 }

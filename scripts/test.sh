@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite from nothing: system packages (ffmpeg, chromium), npm dependencies,
+# the type check, then unit, functional (real HTTP + SQLite) and browser (real Chromium,
+# fake camera/microphone/screen, real ffmpeg) tests. Run as root on Debian 12.
+source "$(dirname "$0")/lib.sh"
+
+ensure_apt ffmpeg chromium ca-certificates
+ensure_npm
+install_node_modules
+build_assets
+
+log "Type check (tsc --noEmit)"
+node_modules/.bin/tsc --noEmit
+
+log "Tests"
+exec "$NODE" --import=@poppinss/ts-exec bin/test.ts "$@"
