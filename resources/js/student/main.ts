@@ -59,6 +59,7 @@ async function allowDevices(uploader: Uploader) {
     return showError('device-error', error instanceof DeviceError ? error.key : 'deviceDenied')
   }
   $<HTMLVideoElement>('[data-role="self-view"]').srcObject = camera
+  $('[data-role="camera-hint"]').hidden = true
   $<HTMLVideoElement>('[data-role="photo-preview"]').srcObject = camera
   show('photo')
   void uploader
@@ -143,6 +144,9 @@ async function finish(uploader: Uploader) {
   show('finishing')
   await Promise.all(Object.values(recorders).map((recorder) => recorder.stop()))
   camera?.getTracks().forEach((track) => track.stop())
+  $<HTMLVideoElement>('[data-role="self-view"]').srcObject = null
+  $('[data-role="camera-hint"]').hidden = false
+  $('[data-role="camera-hint"]').textContent = text.cameraOff
   screen?.getTracks().forEach((track) => track.stop())
   const total = uploader.pendingCount || 1
   await uploader.drained((left) => {
