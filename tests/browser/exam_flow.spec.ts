@@ -93,6 +93,7 @@ test.group('An exam from the student link to the proctor report', (group) => {
       assert.isAbove(state.height, 0, `${stream} has a picture`)
       assert.approximately(state.duration, 20, 4, `${stream} is seekable to its full length`)
     }
+    await page.screenshot({ path: 'tmp/screenshots/report-players.png' })
     await page.close()
   })
 
@@ -137,5 +138,33 @@ test.group('An exam from the student link to the proctor report', (group) => {
       assert.equal(bytes.length, entry.size, `${key(entry)} size`)
       assert.equal(createHash('sha256').update(bytes).digest('hex'), entry.sha256, `${key(entry)} bytes`)
     }
+  })
+
+  test('chunks kept in IndexedDB while uploads fail are sent after a page reload', async ({ assert }) => {
+    const { link, candidate } = await examWithCandidate({ title: 'Микробиология — зачёт' })
+    const student = await StudentPage.open(browser, `${server.url}${link}`)
+    await student.allowDevicesAndSendPhoto()
+    await student.start()
+    /* Every upload fails from now on, as on a dead network; the page keeps recording. */
+    await student.page.route('**/chunks/**', (route) => route.abort('internetdisconnected'))
+    await waitFor('chunks to wait in IndexedDB', async () => (await student.pendingCount()) >= 4, 30_000)
+    const ledger = await student.ledger()
+    const session = await ProctoringSession.query().where('candidateId', candidate.id).firstOrFail()
+    const before = await db.from('recording_chunks').join('recordings', 'recordings.id', 'recording_chunks.recording_id').where('recordings.session_id', session.id).count('* as n')
+    assert.isBelow(Number(before[0].n), ledger.length, 'some chunks are not on the server yet')
+
+    await student.page.unroute('**/chunks/**')
+    await student.page.reload()
+    await waitFor('the kept chunks to be sent after the reload', async () => (await student.pendingCount().catch(() => 1)) === 0, 60_000)
+    const stored = await db
+      .from('recording_chunks')
+      .join('recordings', 'recordings.id', 'recording_chunks.recording_id')
+      .where('recordings.session_id', session.id)
+      .select('recordings.stream', 'recording_chunks.seq', 'recording_chunks.sha256')
+    for (const entry of ledger) {
+      const row = stored.find((c) => c.stream === entry.stream && c.seq === entry.seq)
+      assert.equal(row?.sha256, entry.sha256, `${entry.stream}/${entry.seq} arrived intact`)
+    }
+    await student.page.close()
   })
 })
