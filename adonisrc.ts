@@ -17,7 +17,11 @@ export default defineConfig({
     () => import('@adonisjs/i18n/i18n_provider'),
   ],
 
-  preloads: [() => import('#start/routes'), () => import('#start/kernel')],
+  preloads: [
+    () => import('#start/routes'),
+    () => import('#start/kernel'),
+    { file: () => import('#start/scheduler'), environment: ['web'] },
+  ],
 
   tests: {
     suites: [

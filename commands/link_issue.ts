@@ -9,8 +9,8 @@ export default class LinkIssue extends BaseCommand {
   static description = 'Print a signed exam link for one candidate'
   static options: CommandOptions = { startApp: true }
 
-  @flags.number({ description: 'Exam id', required: true })
-  declare exam: number
+  @flags.array({ description: 'Exam id (repeat for several: the student chooses)', required: true })
+  declare exam: string[]
 
   @flags.number({ description: 'Candidate id', required: true })
   declare candidate: number
@@ -19,7 +19,13 @@ export default class LinkIssue extends BaseCommand {
   declare hours?: number
 
   async run() {
-    const link = issueStudentLink(this.exam, this.candidate, this.hours)
+    const examIds = this.exam.flatMap((value) => String(value).split(',')).map(Number)
+    if (examIds.some((id) => !Number.isInteger(id))) {
+      this.logger.error('--exam takes exam ids (numbers)')
+      this.exitCode = 1
+      return
+    }
+    const link = issueStudentLink(examIds, this.candidate, this.hours)
     console.log(`${env.get('APP_URL')}${link.path}`)
   }
 }

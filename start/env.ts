@@ -16,5 +16,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   CHUNK_MAX_BYTES: Env.schema.number.optional(),
   /** Lifetime of a signed student link, in hours (default 72). */
   STUDENT_LINK_TTL_HOURS: Env.schema.number.optional(),
+  /** How often abandoned sessions are looked for (node-cron, with seconds). */
+  SWEEP_CRON: Env.schema.string.optional(),
   DEFAULT_LOCALE: Env.schema.enum.optional(['kk', 'ru', 'en'] as const),
 })

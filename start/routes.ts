@@ -22,15 +22,29 @@ router.post('/logout', [AuthController, 'logout'])
 
 /* Students: the signed link is the only way in; the API wants the session's token. */
 router.get('/s/:link', [ExamPageController, 'show'])
+router.get('/p/:sessionId/:token', [ExamPageController, 'phone'])
 router
   .group(() => {
     router.post('/attempts', [SessionApiController, 'startAttempt'])
-    router.post('/recordings/:stream/chunks/:seq', [SessionApiController, 'storeChunk'])
+    router.post('/attempts/:number/totals', [SessionApiController, 'attemptTotals'])
+    router.post('/checks', [SessionApiController, 'recordCheck'])
+    router.post('/speed-test', [SessionApiController, 'speedTest'])
+    router.post('/consent', [SessionApiController, 'consent'])
     router.post('/identity/face', [SessionApiController, 'storeFacePhoto'])
+    router.post('/identity/document', [SessionApiController, 'storeDocumentPhoto'])
+    router.post('/events', [SessionApiController, 'recordEvent'])
     router.post('/finish', [SessionApiController, 'finish'])
   })
   .prefix('/api/student/sessions/:sessionId')
   .use(middleware.student())
+/* The phone-camera page may send its own stream and its sign of life, nothing else. */
+router
+  .group(() => {
+    router.post('/heartbeat', [SessionApiController, 'heartbeat'])
+    router.post('/recordings/:stream/chunks/:seq', [SessionApiController, 'storeChunk'])
+  })
+  .prefix('/api/student/sessions/:sessionId')
+  .use(middleware.student({ allow: ['student', 'phone'] }))
 
 /* Proctors, admins and auditors read results and reports. */
 router

@@ -1,5 +1,5 @@
 import { BaseModel, column } from '@adonisjs/lucid/orm'
-import { jsonColumn } from '#models/json_column'
+import { jsonColumn } from '#models/columns'
 
 /** One line of the action archive. Written only by the record_action action; never updated. */
 export default class AuditEntry extends BaseModel {

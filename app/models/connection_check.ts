@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
+import { booleanColumn } from '#models/columns'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
-import { jsonColumn } from '#models/json_column'
+import { jsonColumn } from '#models/columns'
 
 export default class ConnectionCheck extends BaseModel {
   @column({ isPrimary: true })
@@ -12,7 +13,7 @@ export default class ConnectionCheck extends BaseModel {
   @column()
   declare item: string
 
-  @column()
+  @column(booleanColumn)
   declare passed: boolean
 
   @column()

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon'
+import { booleanColumn } from '#models/columns'
 import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Discipline from '#models/discipline'
-import { jsonColumn } from '#models/json_column'
+import { jsonColumn } from '#models/columns'
 
 export type ExamRules = { allowed: string[]; forbidden: string[] }
 
@@ -37,10 +38,10 @@ export default class Exam extends BaseModel {
   @column()
   declare reconnectWindowSeconds: number
 
-  @column()
+  @column(booleanColumn)
   declare requiresScreen: boolean
 
-  @column()
+  @column(booleanColumn)
   declare requiresPhone: boolean
 
   @column(jsonColumn<ExamRules>({ allowed: [], forbidden: [] }))

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
-import { jsonColumn } from '#models/json_column'
+import { jsonColumn } from '#models/columns'
 
 export default class Job extends BaseModel {
   @column({ isPrimary: true })

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
+import { booleanColumn } from '#models/columns'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
-import { jsonColumn } from '#models/json_column'
+import { jsonColumn } from '#models/columns'
 
 export default class ProctoringEvent extends BaseModel {
   static table = 'events'
@@ -20,7 +21,7 @@ export default class ProctoringEvent extends BaseModel {
   @column()
   declare source: 'browser' | 'analysis' | 'proctor'
 
-  @column()
+  @column(booleanColumn)
   declare isViolation: boolean
 
   @column.dateTime()

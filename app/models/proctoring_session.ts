@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { booleanColumn } from '#models/columns'
 import { BaseModel, belongsTo, column, hasMany } from '@adonisjs/lucid/orm'
 import type { BelongsTo, HasMany } from '@adonisjs/lucid/types/relations'
 import Exam from '#models/exam'
@@ -6,7 +7,7 @@ import Candidate from '#models/candidate'
 import Attempt from '#models/attempt'
 import Recording from '#models/recording'
 import ProctoringEvent from '#models/proctoring_event'
-import { jsonColumn } from '#models/json_column'
+import { jsonColumn } from '#models/columns'
 
 export const SESSION_STATUSES = ['not_started', 'in_progress', 'finished', 'stopped'] as const
 export type SessionStatus = (typeof SESSION_STATUSES)[number]
@@ -61,8 +62,21 @@ export default class ProctoringSession extends BaseModel {
   @column.dateTime()
   declare viewedAt: DateTime | null
 
-  @column()
+  @column(booleanColumn)
   declare archived: boolean
+
+  @column.dateTime()
+  declare consentedAt: DateTime | null
+
+  @column.dateTime()
+  declare lastSeenAt: DateTime | null
+
+  @column.dateTime()
+  declare phoneLastSeenAt: DateTime | null
+
+  /** Browser events that count against the exam's violation limit. */
+  @column()
+  declare violationCount: number
 
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { booleanColumn } from '#models/columns'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 
 /** An integration students arrive through: an LTI 1.3 platform or a signed-link system. */
@@ -30,7 +31,7 @@ export default class System extends BaseModel {
   @column({ serializeAs: null })
   declare linkSecret: string | null
 
-  @column()
+  @column(booleanColumn)
   declare active: boolean
 
   @column.dateTime({ autoCreate: true })

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
+import { booleanColumn } from '#models/columns'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 
@@ -34,7 +35,7 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare locale: string
 
-  @column()
+  @column(booleanColumn)
   declare active: boolean
 
   @column.dateTime({ autoCreate: true })

@@ -20,3 +20,20 @@ export function sessionToken(publicId: string) {
 export function verifySessionToken(publicId: string, token: string | undefined | null) {
   return typeof token === 'string' && safeEqual(sessionToken(publicId), token)
 }
+
+/** The token of the phone-camera page of one session: it may upload the phone stream only. */
+export function phoneToken(publicId: string) {
+  return sign('phone-camera', publicId)
+}
+
+/** Which page a bearer token belongs to, if any. */
+export function tokenRole(publicId: string, token: string | undefined | null): 'student' | 'phone' | null {
+  if (typeof token !== 'string') return null
+  if (safeEqual(sessionToken(publicId), token)) return 'student'
+  if (safeEqual(phoneToken(publicId), token)) return 'phone'
+  return null
+}
+
+export function verifyPhoneToken(publicId: string, token: string) {
+  return safeEqual(phoneToken(publicId), token)
+}

@@ -11,6 +11,7 @@ import { AppServer, WorkerProcess } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { StudentPage } from '#tests/helpers/student_page'
+import { faceCameraVideo } from '#tests/helpers/media'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -32,7 +33,7 @@ test.group('An exam from the student link to the proctor report', (group) => {
   group.setup(async () => {
     server = await AppServer.start()
     worker = WorkerProcess.start()
-    browser = await launchBrowser()
+    browser = await launchBrowser({ videoFile: await faceCameraVideo() })
     return async () => {
       await browser.close()
       await worker.stop()
@@ -43,7 +44,7 @@ test.group('An exam from the student link to the proctor report', (group) => {
   test('a student records a 20-second exam and a proctor plays both recordings', async ({ assert }) => {
     const { link, candidate } = await examWithCandidate({ title: 'Физиология — итоговый' })
     const student = await StudentPage.open(browser, `${server.url}${link}`)
-    await student.allowDevicesAndSendPhoto()
+    await student.getReady()
     await student.start()
     await sleep(20_000)
     await student.finish()
@@ -100,7 +101,7 @@ test.group('An exam from the student link to the proctor report', (group) => {
   test('an upload cut by kill -9 of the server loses no chunk: stored bytes match what the browser recorded', async ({ assert }) => {
     const { link, candidate } = await examWithCandidate({ title: 'Биохимия — рубежный контроль' })
     const student = await StudentPage.open(browser, `${server.url}${link}`)
-    await student.allowDevicesAndSendPhoto()
+    await student.getReady()
     await student.start()
     await sleep(4_000)
 
@@ -143,7 +144,7 @@ test.group('An exam from the student link to the proctor report', (group) => {
   test('chunks kept in IndexedDB while uploads fail are sent after a page reload', async ({ assert }) => {
     const { link, candidate } = await examWithCandidate({ title: 'Микробиология — зачёт' })
     const student = await StudentPage.open(browser, `${server.url}${link}`)
-    await student.allowDevicesAndSendPhoto()
+    await student.getReady()
     await student.start()
     /* Every upload fails from now on, as on a dead network; the page keeps recording. */
     await student.page.route('**/chunks/**', (route) => route.abort('internetdisconnected'))

@@ -19,7 +19,10 @@ class AppProcess {
   protected child?: ChildProcess
   output = ''
 
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    readonly extraEnv: Record<string, string> = {}
+  ) {}
 
   protected spawn(args: string[]) {
     this.output = ''
@@ -33,6 +36,7 @@ class AppProcess {
         APP_URL: `http://127.0.0.1:${this.port}`,
         SESSION_DRIVER: 'cookie',
         LOG_LEVEL: 'warn',
+        ...this.extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -77,8 +81,8 @@ export class AppServer extends AppProcess {
     return `http://127.0.0.1:${this.port}`
   }
 
-  static async start() {
-    const server = new AppServer(await freePort())
+  static async start(extraEnv: Record<string, string> = {}) {
+    const server = new AppServer(await freePort(), extraEnv)
     await server.start()
     return server
   }

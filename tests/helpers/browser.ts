@@ -9,7 +9,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
  * Real Chromium, headless, with Chromium's fake camera, microphone and screen: the
  * permission prompts answer "allow" and the screen picker picks the entire screen.
  */
-export async function launchBrowser(options: { videoFile?: string } = {}) {
+export async function launchBrowser(options: { videoFile?: string; audioFile?: string } = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'proctor-chromium-'))
   const args = [
     '--headless=new',
@@ -28,6 +28,7 @@ export async function launchBrowser(options: { videoFile?: string } = {}) {
     '--autoplay-policy=no-user-gesture-required',
   ]
   if (options.videoFile) args.push(`--use-file-for-fake-video-capture=${options.videoFile}`)
+  if (options.audioFile) args.push(`--use-file-for-fake-audio-capture=${options.audioFile}`)
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

@@ -16,7 +16,9 @@ test.group('Signed student links', () => {
   test('a link names its exam and candidate until it expires', ({ assert }) => {
     const { path, expiresAt } = issueStudentLink(12, 34, 2)
     const claims = readStudentLink(path.slice(3))
-    assert.deepEqual(claims, { examId: 12, candidateId: 34, expiresAt })
+    assert.deepEqual(claims, { examIds: [12], candidateId: 34, expiresAt })
+    const several = issueStudentLink([12, 13], 34)
+    assert.deepEqual(readStudentLink(several.path.slice(3)).examIds, [12, 13])
   })
 
   test('a changed, truncated or expired link is refused with its code', ({ assert }) => {

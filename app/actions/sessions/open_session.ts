@@ -3,15 +3,14 @@ import Exam from '#models/exam'
 import Candidate from '#models/candidate'
 import ProctoringSession from '#models/proctoring_session'
 import AppError from '#exceptions/app_error'
-import type { StudentLinkClaims } from '#actions/sessions/student_link'
 
 /**
- * The session a student's link leads to: the candidate's open session for that exam, or
- * a new one. A finished session is returned as it is, so the page can say so.
+ * The session of one candidate in one exam: the latest one, or a new one. A finished
+ * session is returned as it is, so the page can say so.
  */
-export async function openSession(claims: StudentLinkClaims) {
-  const exam = await Exam.find(claims.examId)
-  const candidate = await Candidate.find(claims.candidateId)
+export async function openSession(examId: number, candidateId: number) {
+  const exam = await Exam.find(examId)
+  const candidate = await Candidate.find(candidateId)
   if (!exam || !candidate) throw AppError.notFound('EXAM_NOT_FOUND')
 
   const latest = await ProctoringSession.query()
@@ -28,6 +27,14 @@ export async function openSession(claims: StudentLinkClaims) {
       status: 'not_started',
       decision: 'none',
       archived: false,
+      violationCount: 0,
     }))
   return { session, exam, candidate }
+}
+
+/** The exams a link offers, each with the candidate's session in it if there is one (S5). */
+export async function examChoices(examIds: number[], candidateId: number) {
+  const exams = await Exam.query().whereIn('id', examIds).preload('discipline').orderBy('title')
+  const sessions = await ProctoringSession.query().whereIn('examId', examIds).where('candidateId', candidateId)
+  return exams.map((exam) => ({ exam, session: sessions.filter((s) => s.examId === exam.id).at(-1) ?? null }))
 }

@@ -3,18 +3,22 @@ import env from '#start/env'
 import AppError from '#exceptions/app_error'
 import { safeEqual, sign } from '#services/signing'
 
-export type StudentLinkClaims = { examId: number; candidateId: number; expiresAt: number }
+/** One candidate, the exams the link lets them sit (they choose when there are several), expiry. */
+export type StudentLinkClaims = { examIds: number[]; candidateId: number; expiresAt: number }
 
 const PURPOSE = 'student-link'
 
 /**
- * A signed link that lets one candidate into one exam until it expires: no password of
- * ours, nothing stored. The path is `/s/<payload>.<signature>`.
+ * A signed link that lets one candidate into one or more exams until it expires: no
+ * password of ours, nothing stored. The path is `/s/<payload>.<signature>`.
  */
-export function issueStudentLink(examId: number, candidateId: number, ttlHours?: number) {
+export function issueStudentLink(examIds: number | number[], candidateId: number, ttlHours?: number) {
   const hours = ttlHours ?? env.get('STUDENT_LINK_TTL_HOURS', 72)
   const expiresAt = Math.floor(DateTime.now().plus({ hours }).toSeconds())
-  const payload = Buffer.from(JSON.stringify({ e: examId, c: candidateId, x: expiresAt })).toString('base64url')
+  const exams = Array.isArray(examIds) ? examIds : [examIds]
+  const payload = Buffer.from(
+    JSON.stringify({ e: exams.length === 1 ? exams[0] : exams, c: candidateId, x: expiresAt })
+  ).toString('base64url')
   return { path: `/s/${payload}.${sign(PURPOSE, payload)}`, expiresAt }
 }
 
@@ -29,8 +33,11 @@ export function readStudentLink(token: string): StudentLinkClaims {
   } catch {
     throw AppError.forbidden('LINK_INVALID')
   }
-  const { e, c, x } = claims
-  if (!Number.isInteger(e) || !Number.isInteger(c) || !Number.isInteger(x)) throw AppError.forbidden('LINK_INVALID')
+  const examIds = Array.isArray(claims.e) ? claims.e : [claims.e]
+  const { c, x } = claims
+  if (examIds.length === 0 || !examIds.every(Number.isInteger) || !Number.isInteger(c) || !Number.isInteger(x)) {
+    throw AppError.forbidden('LINK_INVALID')
+  }
   if ((x as number) < DateTime.now().toSeconds()) throw AppError.forbidden('LINK_EXPIRED')
-  return { examId: e as number, candidateId: c as number, expiresAt: x as number }
+  return { examIds: examIds as number[], candidateId: c as number, expiresAt: x as number }
 }

@@ -6,7 +6,7 @@ import { issueStudentLink } from '#actions/sessions/student_link'
 import { recordAction } from '#actions/audit/record_action'
 
 const linkValidator = vine.create({
-  examId: vine.number().withoutDecimals().exists({ table: 'exams', column: 'id' }),
+  examIds: vine.array(vine.number().withoutDecimals().exists({ table: 'exams', column: 'id' })).minLength(1).maxLength(20),
   candidateId: vine.number().withoutDecimals().exists({ table: 'candidates', column: 'id' }),
   hours: vine.number().withoutDecimals().min(1).max(24 * 30),
 })
@@ -20,12 +20,12 @@ export default class LinksController {
   }
 
   async store({ request, view, auth }: HttpContext) {
-    const { examId, candidateId, hours } = await request.validateUsing(linkValidator)
-    const link = issueStudentLink(examId, candidateId, hours)
+    const { examIds, candidateId, hours } = await request.validateUsing(linkValidator)
+    const link = issueStudentLink(examIds, candidateId, hours)
     const user = auth.use('web').user!
     await recordAction(
       { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
-      { action: 'link.issue', subjectType: 'exam', subjectId: examId, details: { candidateId, hours }, ip: request.ip() }
+      { action: 'link.issue', subjectType: 'candidate', subjectId: candidateId, details: { examIds, hours }, ip: request.ip() }
     )
     const exams = await Exam.query().orderBy('title')
     const candidates = await Candidate.query().preload('group').orderBy('fullName')

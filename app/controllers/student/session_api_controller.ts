@@ -1,33 +1,68 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import vine from '@vinejs/vine'
+import Attempt from '#models/attempt'
+import AppError from '#exceptions/app_error'
 import { startAttempt } from '#actions/sessions/start_attempt'
-import { finishSession } from '#actions/sessions/finish_session'
+import { finishSession, recordChunkTotals } from '#actions/sessions/finish_session'
 import { storeChunk } from '#actions/recordings/store_chunk'
-import { storeIdentityPhoto } from '#actions/sessions/store_identity_photo'
+import { recordBrowserEvent } from '#actions/sessions/record_event'
+import { recordCheck } from '#actions/sessions/record_check'
+import { giveConsent, identityState, submitDocumentPhoto, submitFacePhoto } from '#actions/sessions/identity'
 
-const finishValidator = vine.create({
-  attempt: vine.number().withoutDecimals().min(1),
-  chunks: vine
-    .object({
-      webcam: vine.number().withoutDecimals().min(0).optional(),
-      screen: vine.number().withoutDecimals().min(0).optional(),
-      phone: vine.number().withoutDecimals().min(0).optional(),
-    })
-    .optional(),
+const totals = vine
+  .object({
+    webcam: vine.number().withoutDecimals().min(0).optional(),
+    screen: vine.number().withoutDecimals().min(0).optional(),
+    phone: vine.number().withoutDecimals().min(0).optional(),
+  })
+  .optional()
+
+const finishValidator = vine.create({ attempt: vine.number().withoutDecimals().min(1), chunks: totals })
+const totalsValidator = vine.create({ chunks: totals })
+const eventValidator = vine.create({
+  clientEventId: vine.string().maxLength(64),
+  type: vine.string().maxLength(40),
+  agoMs: vine.number().min(0),
+  durationMs: vine.number().min(0).optional(),
+  attempt: vine.number().withoutDecimals().min(1).optional(),
+  details: vine.record(vine.any()).optional(),
 })
+const checkValidator = vine.create({
+  item: vine.string().maxLength(40),
+  passed: vine.boolean(),
+  errorCode: vine.string().maxLength(40).optional().nullable(),
+  details: vine.record(vine.any()).optional(),
+})
+
+const SPEED_TEST_MAX_BYTES = 4 * 1024 * 1024
 
 function numberHeader(value: string | undefined) {
   return value === undefined || value === '' ? undefined : Number(value)
 }
 
-/** The student's browser talks to these, with the session's bearer token. */
+/** The student's browser (and the phone-camera page) talk to these, with the session's bearer token. */
 export default class SessionApiController {
   async startAttempt({ proctoringSession, request, response }: HttpContext) {
     const attempt = await startAttempt(proctoringSession, { userAgent: request.header('user-agent'), ip: request.ip() })
     return response.created({ attempt: attempt.number, status: proctoringSession.status })
   }
 
-  async storeChunk({ proctoringSession, params, request, response }: HttpContext) {
+  /** The page's sign of life, answered with what the page must know (status, counts, phone). */
+  async heartbeat({ proctoringSession: session, response }: HttpContext) {
+    await session.refresh()
+    const attempt = await Attempt.query().where('sessionId', session.id).orderBy('number', 'desc').first()
+    return response.ok({
+      status: session.status,
+      endReason: session.endReason,
+      violations: session.violationCount,
+      attempt: attempt?.number ?? null,
+      phoneSeenAgoMs: session.phoneLastSeenAt ? -session.phoneLastSeenAt.diffNow().toMillis() : null,
+      identity: await identityState(session),
+    })
+  }
+
+  async storeChunk({ proctoringSession, studentRole, params, request, response }: HttpContext) {
+    if (studentRole === 'phone' && params.stream !== 'phone') throw AppError.forbidden('SESSION_TOKEN_INVALID')
     const result = await storeChunk(
       proctoringSession,
       {
@@ -48,8 +83,59 @@ export default class SessionApiController {
     })
   }
 
-  async storeFacePhoto({ proctoringSession, request, response }: HttpContext) {
-    const check = await storeIdentityPhoto(proctoringSession, 'face', request.header('content-type'), request.request)
+  /** The page stopped an attempt's recorders (reconnect, stop): how many chunks each stream made. */
+  async attemptTotals({ proctoringSession, params, request, response }: HttpContext) {
+    const { chunks } = await request.validateUsing(totalsValidator)
+    await recordChunkTotals(proctoringSession, Number(params.number), chunks ?? {})
+    return response.ok({ recorded: true })
+  }
+
+  async recordEvent({ proctoringSession, request, response }: HttpContext) {
+    const input = await request.validateUsing(eventValidator)
+    const outcome = await recordBrowserEvent(proctoringSession, input)
+    return response.status(outcome.duplicate ? 200 : 201).send({
+      stored: true,
+      duplicate: outcome.duplicate,
+      violations: outcome.violations,
+      limit: outcome.limit,
+      status: outcome.status,
+      stopped: outcome.stopped,
+    })
+  }
+
+  async recordCheck({ proctoringSession, request, response }: HttpContext) {
+    const input = await request.validateUsing(checkValidator)
+    await recordCheck(proctoringSession, input, request.header('user-agent'))
+    return response.created({ recorded: true })
+  }
+
+  /** Upload speed test (S2): the browser times sending up to 4 MiB; the bytes are dropped. */
+  async speedTest({ request, response }: HttpContext) {
+    let bytes = 0
+    for await (const data of request.request) {
+      bytes += (data as Buffer).length
+      if (bytes > SPEED_TEST_MAX_BYTES) throw new AppError('CHUNK_TOO_LARGE', 413, { max: SPEED_TEST_MAX_BYTES })
+    }
+    return response.ok({ bytes })
+  }
+
+  async consent({ proctoringSession, response }: HttpContext) {
+    await giveConsent(proctoringSession)
+    return response.ok({ consent: true })
+  }
+
+  async storeFacePhoto({ proctoringSession, request, response, i18n }: HttpContext) {
+    const check = await submitFacePhoto(proctoringSession, request.header('content-type'), request.request)
+    return response.created({
+      id: check.id,
+      result: check.result,
+      reason: check.reason,
+      message: check.reason ? i18n.t(`errors.FACE_${check.reason}`) : null,
+    })
+  }
+
+  async storeDocumentPhoto({ proctoringSession, request, response }: HttpContext) {
+    const check = await submitDocumentPhoto(proctoringSession, request.header('content-type'), request.request)
     return response.created({ id: check.id, result: check.result })
   }
 

@@ -5,15 +5,17 @@ export class DeviceError extends Error {
   }
 }
 
-export async function openCamera() {
+export async function openCamera(facingMode?: 'user' | 'environment', withAudio = true) {
   try {
     return await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } },
-      audio: { echoCancellation: true, noiseSuppression: false },
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 }, facingMode },
+      audio: withAudio ? { echoCancellation: true, noiseSuppression: false } : false,
     })
   } catch (error) {
     const name = (error as DOMException)?.name
-    throw new DeviceError(name === 'NotFoundError' ? 'noCamera' : 'deviceDenied')
+    if (name === 'NotFoundError' || name === 'OverconstrainedError') throw new DeviceError('CAMERA_NOT_FOUND')
+    if (name === 'NotReadableError') throw new DeviceError('CAMERA_BUSY')
+    throw new DeviceError('CAMERA_DENIED')
   }
 }
 
@@ -24,14 +26,15 @@ export async function openScreen() {
     stream = await navigator.mediaDevices.getDisplayMedia({
       video: { displaySurface: 'monitor', frameRate: { ideal: 5 } } as MediaTrackConstraints,
       audio: false,
-    })
+      monitorTypeSurfaces: 'include',
+    } as DisplayMediaStreamOptions)
   } catch {
-    throw new DeviceError('screenDenied')
+    throw new DeviceError('SCREEN_DENIED')
   }
   const surface = (stream.getVideoTracks()[0]?.getSettings() as { displaySurface?: string }).displaySurface
   if (surface && surface !== 'monitor') {
     stream.getTracks().forEach((track) => track.stop())
-    throw new DeviceError('screenNotEntire')
+    throw new DeviceError('SCREEN_NOT_ENTIRE')
   }
   return stream
 }

@@ -1,187 +1,322 @@
-import { ChunkRecorder, DeviceError, openCamera, openScreen } from './capture.js'
+import { StudentApi, sleep } from './api.js'
+import { EventSender, type EventAnswer } from './events.js'
+import { Monitor } from './monitor.js'
+import { $, clock, fill, readJson } from './page.js'
+import { photoStep } from './photo_step.js'
+import { AttemptRecording } from './recording.js'
+import { levelMeter, runChecks, type CheckResult, type Devices } from './system_check.js'
 import { Uploader } from './uploader.js'
 
 type Config = {
   sessionId: string
   token: string
   status: string
+  endReason: string | null
   requiresScreen: boolean
+  requiresPhone: boolean
+  examUrl: string | null
+  examOrigin: string | null
+  durationSeconds: number
+  startedAt: number | null
+  violations: number
+  violationLimit: number
+  identity: { consent: boolean; face: boolean; document: boolean }
   chunkMs: number
-  maxChunkBytes: number
 }
 
-const config: Config = JSON.parse(document.getElementById('student-config')!.textContent!)
-const text: Record<string, string> = JSON.parse(document.getElementById('student-i18n')!.textContent!)
-const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T
-const api = (path: string, body?: unknown) =>
-  fetch(`/api/student/sessions/${config.sessionId}${path}`, {
-    method: 'POST',
-    headers: { 'Authorization': `Bearer ${config.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body ?? {}),
-  })
+const config = readJson<Config>('student-config')
+const text = readJson<Record<string, string>>('student-i18n')
+const api = new StudentApi({ sessionId: config.sessionId, token: config.token })
+
+let uploader: Uploader
+let events: EventSender
+let devices: Devices | undefined
+let recording: AttemptRecording | undefined
+let monitor: Monitor | undefined
+let ended = false
+let violations = config.violations
+
+/* --------------------------------------------------------------- steps */
 
 function show(step: string) {
-  document.querySelectorAll<HTMLElement>('[data-step]').forEach((el) => (el.hidden = el.dataset.step !== step))
+  document.querySelectorAll<HTMLElement>('.step[data-step]').forEach((el) => (el.hidden = el.dataset.step !== step))
+  document.querySelectorAll<HTMLElement>('[data-progress]').forEach((el) => {
+    el.classList.toggle('current', el.dataset.progress === step)
+  })
   document.body.dataset.currentStep = step
 }
 
-function showError(role: string, key: string | null) {
-  const box = $(`[data-role="${role}"]`)
-  box.hidden = !key
-  box.textContent = key ? (text[key] ?? key) : ''
+function showView(view: 'setup' | 'exam') {
+  $<HTMLElement>('[data-view="setup"]').hidden = view !== 'setup'
+  $<HTMLElement>('[data-view="exam"]').hidden = view !== 'exam'
+  document.body.classList.toggle('in-exam', view === 'exam')
 }
 
-function mark(check: string, ok: boolean) {
-  $(`[data-check="${check}"]`)?.classList.toggle(ok ? 'ok' : 'fail', true)
+/* --------------------------------------------------------- system check */
+
+function renderCheck(result: CheckResult) {
+  const row = $(`[data-check="${result.item}"]`)
+  if (!row) return
+  row.classList.remove('ok', 'fail', 'busy')
+  row.classList.add(result.passed ? 'ok' : 'fail')
+  const mbps = result.details?.mbps
+  $('[data-role="state"]', row).textContent = mbps !== undefined ? fill(text.mbps, { mbps: String(mbps) }) : result.passed ? text.passed : text.failed
+  row.querySelectorAll<HTMLElement>('[data-fix]').forEach((fix) => (fix.hidden = result.passed || fix.dataset.fix !== result.errorCode))
 }
 
-let camera: MediaStream | undefined
-let screen: MediaStream | undefined
-let attempt = 0
-const recorders: Record<string, ChunkRecorder> = {}
-
-async function allowDevices(uploader: Uploader) {
-  showError('device-error', null)
-  if (!navigator.mediaDevices?.getDisplayMedia || typeof MediaRecorder === 'undefined') {
-    return showError('device-error', 'unsupported')
-  }
-  try {
-    camera = await openCamera()
-    mark('camera', camera.getVideoTracks().length > 0)
-    mark('microphone', camera.getAudioTracks().length > 0)
-    if (camera.getAudioTracks().length === 0) throw new DeviceError('noMicrophone')
-    if (config.requiresScreen) {
-      screen = await openScreen()
-      mark('screen', true)
+async function systemCheck(): Promise<Devices> {
+  const run = $<HTMLButtonElement>('[data-action="run-checks"]')
+  const next = $<HTMLButtonElement>('[data-action="checks-continue"]')
+  let meter: { stop: () => void } | undefined
+  for (;;) {
+    await new Promise<void>((resolve) => (run.onclick = () => resolve()))
+    run.disabled = true
+    meter?.stop()
+    document.querySelectorAll<HTMLElement>('[data-check]').forEach((row) => {
+      row.classList.remove('ok', 'fail')
+      row.classList.add('busy')
+      $('[data-role="state"]', row).textContent = text.checking
+    })
+    const { devices: opened } = await runChecks(api, { requiresScreen: config.requiresScreen }, renderCheck)
+    run.disabled = false
+    run.textContent = run.dataset.again ?? run.textContent
+    if (opened) {
+      meter = levelMeter(opened.camera, (level) => ($<HTMLElement>('[data-role="mic-level"]').style.width = `${Math.round(level * 100)}%`))
+      showCamera(opened.camera)
+      next.hidden = false
+      await new Promise<void>((resolve) => (next.onclick = () => resolve()))
+      meter.stop()
+      return opened
     }
-  } catch (error) {
-    if (error instanceof DeviceError && error.key.startsWith('screen')) mark('screen', false)
-    return showError('device-error', error instanceof DeviceError ? error.key : 'deviceDenied')
   }
-  $<HTMLVideoElement>('[data-role="self-view"]').srcObject = camera
-  $('[data-role="camera-hint"]').hidden = true
-  $<HTMLVideoElement>('[data-role="photo-preview"]').srcObject = camera
-  show('photo')
-  void uploader
 }
 
-let photo: Blob | undefined
-
-async function snapPhoto() {
-  const video = $<HTMLVideoElement>('[data-role="photo-preview"]')
-  const canvas = document.createElement('canvas')
-  canvas.width = video.videoWidth || 640
-  canvas.height = video.videoHeight || 480
-  canvas.getContext('2d')!.drawImage(video, 0, 0, canvas.width, canvas.height)
-  photo = await new Promise<Blob | undefined>((resolve) => canvas.toBlob((b) => resolve(b ?? undefined), 'image/jpeg', 0.9))
-  const img = $<HTMLImageElement>('[data-role="photo-result"]')
-  img.src = photo ? URL.createObjectURL(photo) : ''
-  img.hidden = false
-  video.hidden = true
-  $('[data-action="snap"]').hidden = true
-  $('[data-action="retake"]').hidden = false
-  $('[data-action="send-photo"]').hidden = false
-}
-
-function retakePhoto() {
-  photo = undefined
-  $<HTMLImageElement>('[data-role="photo-result"]').hidden = true
-  $<HTMLVideoElement>('[data-role="photo-preview"]').hidden = false
-  $('[data-action="snap"]').hidden = false
-  $('[data-action="retake"]').hidden = true
-  $('[data-action="send-photo"]').hidden = true
-}
-
-async function sendPhoto() {
-  if (!photo) return
-  showError('photo-error', null)
-  const response = await fetch(`/api/student/sessions/${config.sessionId}/identity/face`, {
-    method: 'POST',
-    headers: { 'Authorization': `Bearer ${config.token}`, 'Content-Type': 'image/jpeg' },
-    body: photo,
-  }).catch(() => undefined)
-  if (!response?.ok) {
-    const body = await response?.json().catch(() => undefined)
-    const box = $('[data-role="photo-error"]')
-    box.hidden = false
-    box.textContent = body?.error?.message ?? text.photoFailed
-    return
+function showCamera(camera: MediaStream | null) {
+  for (const role of ['self-view', 'panel-camera']) {
+    const video = $<HTMLVideoElement>(`[data-role="${role}"]`)
+    if (video) video.srcObject = camera
   }
-  show('ready')
+  const hint = $('[data-role="camera-hint"]')
+  hint.hidden = Boolean(camera)
+  if (!camera) hint.textContent = text.camera_off
 }
 
-function renderUploadState(uploader: Uploader) {
-  const state = uploader.pendingCount === 0 ? text.uploadDone : uploader.retrying ? text.uploadRetrying : text.uploadPending
-  $('[data-role="upload-state"]').textContent = state.replace('{count}', String(uploader.pendingCount))
+/* ------------------------------------------------------------ rules, ID */
+
+async function rulesAndConsent() {
+  show('rules')
+  const box = $<HTMLInputElement>('[data-role="consent-box"]')
+  const next = $<HTMLButtonElement>('[data-action="consent"]')
+  box.onchange = () => (next.disabled = !box.checked)
+  await new Promise<void>((resolve) => (next.onclick = () => resolve()))
+  await api.post('/consent')
+}
+
+/* ------------------------------------------------------------- the exam */
+
+function renderUploadState() {
+  const state = uploader.pendingCount === 0 ? text.upload_done : uploader.retrying ? text.upload_retrying : text.upload_pending
+  const target = $('[data-role="upload-state"]')
+  if (target) target.textContent = fill(state, { count: uploader.pendingCount })
   document.body.dataset.pending = String(uploader.pendingCount)
 }
 
-async function startRecording(uploader: Uploader) {
-  const response = await api('/attempts')
-  if (!response.ok) return showError('device-error', 'deviceDenied')
-  attempt = (await response.json()).attempt
-  const streams: [string, MediaStream | undefined, boolean][] = [
-    ['webcam', camera, true],
-    ['screen', screen, false],
-  ]
-  for (const [name, stream, withAudio] of streams) {
-    if (!stream) continue
-    const recorder = new ChunkRecorder(stream, withAudio, (seq, blob) => uploader.add(attempt, name, seq, blob))
-    recorders[name] = recorder
-    recorder.start(config.chunkMs)
-  }
-  show('recording')
-  const startedAt = Date.now()
-  setInterval(() => {
-    const seconds = Math.floor((Date.now() - startedAt) / 1000)
-    $('[data-role="elapsed"]').textContent =
-      `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`
-  }, 1000)
+function renderViolations() {
+  $('[data-role="violations"]').textContent = String(violations)
 }
 
-async function finish(uploader: Uploader) {
-  if (!window.confirm(text.finishConfirm)) return
+function banner(message: string | null, withFullscreenButton = false) {
+  const box = $('[data-role="banner"]')
+  box.hidden = !message
+  $('[data-role="banner-text"]').textContent = message ?? ''
+  $('[data-action="fullscreen"]').hidden = !withFullscreenButton
+}
+
+function startTimer() {
+  const startedAt = config.startedAt ?? Date.now()
+  const tick = () => {
+    const left = config.durationSeconds - (Date.now() - startedAt) / 1000
+    $('[data-role="remaining"]').textContent = left > 0 ? clock(left) : text.time_up
+    if (left <= 0 && !ended) void finish(false)
+  }
+  tick()
+  setInterval(tick, 1000)
+}
+
+/** A reconnect after the network dropped: the old attempt is closed, a new one starts (S9). */
+async function reconnect() {
+  if (ended || !recording) return
+  const state = await api.json('/heartbeat')
+  if (state && state.status !== 'in_progress') return endedByServer(state.status, state.endReason)
+  const previous = recording
+  recording = undefined
+  await previous.stop()
+  recording = await AttemptRecording.start(api, uploader, { webcam: devices!.camera, screen: devices!.screen }, config.chunkMs)
+  events.attempt = recording.attempt
+  document.body.dataset.attempt = String(recording.attempt)
+}
+
+async function stopEverything() {
+  ended = true
+  monitor?.detach()
+  await recording?.stop()
+  devices?.camera.getTracks().forEach((t) => t.stop())
+  devices?.screen?.getTracks().forEach((t) => t.stop())
+  showCamera(null)
+  if (document.fullscreenElement) await document.exitFullscreen().catch(() => undefined)
+}
+
+async function drainWithProgress() {
   show('finishing')
-  await Promise.all(Object.values(recorders).map((recorder) => recorder.stop()))
-  camera?.getTracks().forEach((track) => track.stop())
-  $<HTMLVideoElement>('[data-role="self-view"]').srcObject = null
-  $('[data-role="camera-hint"]').hidden = false
-  $('[data-role="camera-hint"]').textContent = text.cameraOff
-  screen?.getTracks().forEach((track) => track.stop())
+  showView('setup')
   const total = uploader.pendingCount || 1
   await uploader.drained((left) => {
     $<HTMLProgressElement>('[data-role="finish-progress"]').value = Math.round(100 * (1 - left / total))
-    $('[data-role="finish-state"]').textContent = text.uploadPending.replace('{count}', String(left))
+    $('[data-role="finish-state"]').textContent = fill(text.upload_pending, { count: left })
   })
-  const chunks = Object.fromEntries(Object.entries(recorders).map(([name, r]) => [name, r.chunkCount]))
+}
+
+/** The session was closed on the server: violation limit (ПКН), reconnect window, a proctor. */
+async function endedByServer(status: string, endReason: string | null) {
+  if (ended) return
+  await stopEverything()
+  await drainWithProgress()
+  if (status === 'stopped') {
+    $('[data-role="stopped-count"]').textContent = fill(text.stopped_count, { count: violations, limit: config.violationLimit })
+    show('stopped')
+  } else {
+    show(endReason === 'reconnect_timeout' ? 'closed' : 'done')
+  }
+  document.body.dataset.finished = status
+}
+
+async function finish(confirmFirst = true) {
+  if (ended || (confirmFirst && !window.confirm(text.finish_confirm))) return
+  const attempt = recording?.attempt
+  await stopEverything()
+  const chunks = recording?.totals() ?? {}
+  await drainWithProgress()
   for (let pause = 500; ; pause = Math.min(pause * 2, 10_000)) {
-    const response = await api('/finish', { attempt, chunks }).catch(() => undefined)
+    const response = await api.post('/finish', { attempt, chunks }).catch(() => undefined)
     if (response?.ok) break
-    await new Promise((resolve) => setTimeout(resolve, pause))
+    await sleep(pause)
   }
   show('done')
-  document.body.dataset.finished = 'true'
+  document.body.dataset.finished = 'finished'
+}
+
+function watchPhone(state: { phoneSeenAgoMs: number | null }, startedAt: number) {
+  const target = $('[data-role="phone-state"]')
+  if (!config.requiresPhone || !target) return
+  const seen = state.phoneSeenAgoMs !== null && state.phoneSeenAgoMs < 20_000
+  const wasSeen = document.body.dataset.phone === 'connected'
+  target.textContent = seen ? text.phone_connected : wasSeen ? text.phone_lost : text.phone_waiting
+  if (seen) document.body.dataset.phone = 'connected'
+  else if (wasSeen || Date.now() - startedAt > 60_000) {
+    if (document.body.dataset.phone !== 'lost') events.report('phone_camera_lost')
+    document.body.dataset.phone = 'lost'
+  }
+}
+
+async function runExam() {
+  showView('exam')
+  const frame = $<HTMLIFrameElement>('[data-role="exam-frame"]')
+  if (frame && frame.src === 'about:blank') frame.src = frame.dataset.src!
+  await document.documentElement.requestFullscreen().catch(() => undefined)
+
+  recording = await AttemptRecording.start(api, uploader, { webcam: devices!.camera, screen: devices!.screen }, config.chunkMs)
+  events.attempt = recording.attempt
+  document.body.dataset.attempt = String(recording.attempt)
+  config.startedAt ??= Date.now()
+  startTimer()
+  renderViolations()
+
+  monitor = new Monitor(events)
+  monitor.onOffline = () => banner(text.banner_offline)
+  monitor.onOnline = (offlineMs) => {
+    banner(null)
+    if (offlineMs >= 3000) void reconnect()
+  }
+  monitor.onScreenLost = () => banner(text.banner_screen)
+  monitor.attach({ camera: devices!.camera, screen: devices!.screen, examFrame: frame, examOrigin: config.examOrigin })
+  document.addEventListener('fullscreenchange', () => {
+    if (!document.fullscreenElement && !ended) banner(text.banner_fullscreen, true)
+    else if (document.fullscreenElement) banner(null)
+  })
+  $('[data-action="fullscreen"]').onclick = () => void document.documentElement.requestFullscreen().catch(() => undefined)
+  $('[data-action="finish"]').onclick = () => void finish()
+  $('[data-action="toggle-panel"]').onclick = () => {
+    const panel = $('[data-role="panel"]')
+    const collapsed = panel.classList.toggle('collapsed')
+    $('[data-action="toggle-panel"]').setAttribute('aria-expanded', String(!collapsed))
+  }
+
+  const examStarted = Date.now()
+  for (;;) {
+    await sleep(5000)
+    if (ended) return
+    const state = await api.json('/heartbeat')
+    if (!state) continue
+    if (state.status !== 'in_progress') return endedByServer(state.status, state.endReason)
+    violations = Math.max(violations, state.violations)
+    renderViolations()
+    watchPhone(state, examStarted)
+  }
+}
+
+function onEventAnswer(answer: EventAnswer) {
+  violations = Math.max(violations, answer.violations)
+  renderViolations()
+  if (answer.stopped || answer.status === 'stopped') void endedByServer('stopped', 'violation_limit')
 }
 
 async function main() {
-  const uploader = await Uploader.create(config.sessionId, config.token)
-  uploader.onChange = () => renderUploadState(uploader)
-  ;(window as any).proctor = { uploader, recorders }
+  uploader = await Uploader.create(config.sessionId, config.token)
+  uploader.onChange = renderUploadState
+  events = new EventSender(api)
+  events.onAnswer = onEventAnswer
+  ;(window as any).proctor = {
+    uploader,
+    events,
+    get devices() {
+      return devices
+    },
+    get attempt() {
+      return recording?.attempt
+    },
+  }
+  window.addEventListener('beforeunload', (event) => {
+    if (!ended && (recording || uploader.pendingCount > 0)) event.preventDefault()
+  })
 
   if (config.status === 'finished' || config.status === 'stopped') {
-    show('done')
+    showCamera(null)
+    if (config.status === 'stopped') {
+      $('[data-role="stopped-count"]').textContent = fill(text.stopped_count, { count: violations, limit: config.violationLimit })
+    }
+    show(config.status === 'stopped' ? 'stopped' : config.endReason === 'reconnect_timeout' ? 'closed' : 'done')
     return
   }
-  show('devices')
-  $('[data-action="allow"]').addEventListener('click', () => void allowDevices(uploader))
-  $('[data-action="snap"]').addEventListener('click', () => void snapPhoto())
-  $('[data-action="retake"]').addEventListener('click', retakePhoto)
-  $('[data-action="send-photo"]').addEventListener('click', () => void sendPhoto())
-  $('[data-action="start"]').addEventListener('click', () => void startRecording(uploader))
-  $('[data-action="finish"]').addEventListener('click', () => void finish(uploader))
-  window.addEventListener('beforeunload', (event) => {
-    if (uploader.pendingCount > 0 || Object.keys(recorders).length > 0) event.preventDefault()
-  })
+
+  show('check')
+  devices = await systemCheck()
+  if (!config.identity.consent) await rulesAndConsent()
+  if (!config.identity.face) {
+    show('face')
+    await photoStep($('[data-step="face"]'), devices.camera, api, '/identity/face', text)
+  }
+  if (!config.identity.document) {
+    show('document')
+    await photoStep($('[data-step="document"]'), devices.camera, api, '/identity/document', text)
+  }
+  show('ready')
+  const resuming = config.status === 'in_progress'
+  $('[data-role="resume-intro"]').hidden = !resuming
+  $('[data-role="ready-intro"]').hidden = resuming
+  const start = $<HTMLButtonElement>('[data-action="start"]')
+  start.textContent = resuming ? text.continue_exam : text.start
+  await new Promise<void>((resolve) => (start.onclick = () => resolve()))
+  await runExam()
 }
 
 void main()

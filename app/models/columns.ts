@@ -5,3 +5,8 @@ export function jsonColumn<T>(fallback: T) {
     consume: (value: string | null): T => (value ? (JSON.parse(value) as T) : fallback),
   }
 }
+
+/** SQLite keeps booleans as 0/1: read them back as booleans. */
+export const booleanColumn = {
+  consume: (value: unknown) => (value === null || value === undefined ? value : Boolean(value)),
+}

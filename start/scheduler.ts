@@ -1,0 +1,28 @@
+/*
+| Scheduled work of the web app (O1), with node-cron. Each job is idempotent, so running
+| it on several app hosts at once is harmless.
+*/
+import cron from 'node-cron'
+import app from '@adonisjs/core/services/app'
+import logger from '@adonisjs/core/services/logger'
+import env from '#start/env'
+import { closeAbandonedSessions } from '#actions/sessions/close_abandoned'
+
+function every(expression: string, name: string, job: () => Promise<unknown>) {
+  let running = false
+  const task = cron.schedule(expression, async () => {
+    if (running) return
+    running = true
+    try {
+      await job()
+    } catch (error) {
+      logger.error({ err: error, job: name }, 'scheduled job failed')
+    } finally {
+      running = false
+    }
+  })
+  app.terminating(() => void task.stop())
+}
+
+/* S9: close sessions whose student did not come back within the exam's reconnect window. */
+every(env.get('SWEEP_CRON', '*/10 * * * * *'), 'close_abandoned_sessions', closeAbandonedSessions)
