@@ -22,7 +22,7 @@ export const WORKER_ID = `${hostname()}:${process.pid}`
 export class JobQueue {
   constructor(
     readonly workerId = WORKER_ID,
-    readonly leaseMs = 60_000
+    readonly leaseMs = Number(process.env.WORKER_LEASE_MS ?? 60_000)
   ) {}
 
   /** Takes the next due job, or one whose lease expired; one UPDATE, so two workers never share one. */

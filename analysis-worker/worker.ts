@@ -2,12 +2,14 @@ import logger from '@adonisjs/core/services/logger'
 import type Job from '#models/job'
 import { JobQueue } from './queue.js'
 import { processSession } from './jobs/process_session.js'
+import { analyseRecording } from './jobs/analyse_recording.js'
 
 type Handler = (payload: any, progress: (percent: number) => Promise<unknown>) => Promise<void>
 
 /** Every kind of job a worker knows, by the type the app queues it under. */
 export const HANDLERS: Record<string, Handler> = {
   process_session: processSession,
+  analyse_recording: analyseRecording,
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -9,7 +9,7 @@ import { APP_ROOT, importer } from './importer.js'
 /* Tests need no .env: they run on their own data folder with a fresh key. */
 process.env.DATA_DIR ??= 'tmp/test-data'
 process.env.APP_KEY ??= randomBytes(32).toString('base64url')
-process.env.PORT ??= '3334'
+process.env.PORT ??= String(20_000 + Math.floor(Math.random() * 30_000))
 process.env.HOST ??= '127.0.0.1'
 process.env.APP_URL ??= `http://127.0.0.1:${process.env.PORT}`
 process.env.SESSION_DRIVER = 'memory'

@@ -18,5 +18,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   STUDENT_LINK_TTL_HOURS: Env.schema.number.optional(),
   /** How often abandoned sessions are looked for (node-cron, with seconds). */
   SWEEP_CRON: Env.schema.string.optional(),
+  ANALYSIS_WINDOW_CHUNKS: Env.schema.number.optional(),
+  FACE_MATCH_MIN_SIMILARITY: Env.schema.number.optional(),
   DEFAULT_LOCALE: Env.schema.enum.optional(['kk', 'ru', 'en'] as const),
 })

@@ -7,6 +7,8 @@ import ProctoringSession from '#models/proctoring_session'
 import { dataDir } from '#config/paths'
 import { RetryLater } from '../queue.js'
 import { concatenate, probeDuration, remux, thumbnail } from '../transcode/remux.js'
+import { analyseRecording } from './analyse_recording.js'
+import { computeCredibility } from '#actions/reviews/compute_credibility'
 
 /** How long to wait for chunks still sitting in a student's browser before going on without them. */
 const MISSING_CHUNK_GRACE_MINUTES = 30
@@ -23,18 +25,21 @@ export async function processSession(payload: { sessionId: number }, progress: P
   const failures: string[] = []
   let done = 0
   for (const recording of recordings) {
-    if (recording.status !== 'ready') {
-      try {
-        await processRecording(session, recording)
-      } catch (error) {
-        if (error instanceof RetryLater) throw error
+    try {
+      if (recording.status !== 'ready') await processRecording(session, recording)
+      /* The last window of the analysis (most of it ran while the exam went on). */
+      await analyseRecording({ recordingId: recording.id })
+    } catch (error) {
+      if (error instanceof RetryLater) throw error
+      if (recording.status !== 'ready') {
         recording.status = 'failed'
         await recording.save()
-        failures.push(`${recording.stream} #${recording.id}: ${(error as Error).message}`)
       }
+      failures.push(`${recording.stream} #${recording.id}: ${(error as Error).message}`)
     }
     await progress(Math.round((100 * ++done) / Math.max(1, recordings.length)))
   }
+  await computeCredibility(session.id)
   if (failures.length) throw new Error(failures.join('\n'))
 }
 

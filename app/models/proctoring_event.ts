@@ -39,6 +39,15 @@ export default class ProctoringEvent extends BaseModel {
   @column()
   declare clientEventId: string | null
 
+  @column()
+  declare recordingId: number | null
+
+  @column()
+  declare offsetStart: number | null
+
+  @column()
+  declare offsetEnd: number | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 }

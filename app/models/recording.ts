@@ -2,6 +2,7 @@ import { DateTime } from 'luxon'
 import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
 import type { HasMany } from '@adonisjs/lucid/types/relations'
 import RecordingChunk from '#models/recording_chunk'
+import { jsonColumn } from '#models/columns'
 
 export const STREAMS = ['webcam', 'screen', 'phone'] as const
 export type StreamKind = (typeof STREAMS)[number]
@@ -39,6 +40,15 @@ export default class Recording extends BaseModel {
 
   @column()
   declare durationSeconds: number | null
+
+  @column()
+  declare analysedChunks: number
+
+  @column()
+  declare analysedSeconds: number
+
+  @column(jsonColumn<Record<string, any> | null>(null))
+  declare analysisState: Record<string, any> | null
 
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime

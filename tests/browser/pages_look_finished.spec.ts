@@ -6,6 +6,9 @@ import { AppServer } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { StudentPage } from '#tests/helpers/student_page'
+import { LmsServer } from '#tests/helpers/lms_server'
+import { faceCameraVideo } from '#tests/helpers/media'
+import { sleep } from '#tests/helpers/wait'
 import { LOCALES } from '#services/locale'
 
 const SHOTS = app.makePath('tmp/screenshots')
@@ -74,25 +77,65 @@ test.group('Pages at 1280x720 in kk, ru and en', (group) => {
     await page.close()
   })
 
-  test('student pages: devices, photo, recording, done, a bad link', async ({ assert }) => {
-    for (const locale of LOCALES) {
-      const { link } = await examWithCandidate({ title: 'Анатомия — итоговый экзамен', examUrl: 'https://moodle.example.kz/mod/quiz/view.php?id=1' })
-      const student = await StudentPage.open(browser, `${server.url}${link}?lang=${locale}`)
-      await checkPage(student.page, `student-devices-${locale}`, assert)
-      await student.page.locator('[data-action="allow"]').click()
-      await student.step('photo').waitFor({ state: 'visible' })
-      await checkPage(student.page, `student-photo-${locale}`, assert)
-      await student.page.locator('[data-action="snap"]').click()
-      await student.page.locator('[data-action="send-photo"]').click()
-      await student.step('ready').waitFor({ state: 'visible' })
-      await checkPage(student.page, `student-ready-${locale}`, assert)
-      await student.start()
-      await checkPage(student.page, `student-recording-${locale}`, assert)
-      await student.finish()
-      await checkPage(student.page, `student-done-${locale}`, assert)
-      await student.page.goto(`${server.url}/s/not-a-link?lang=${locale}`)
-      await checkPage(student.page, `student-bad-link-${locale}`, assert, 'LINK_INVALID')
-      await student.page.close()
+  test('student pages: check, rules, photos, exam view, done, stopped, choice, phone, a bad link', async ({ assert }) => {
+    const faces = await launchBrowser({ videoFile: await faceCameraVideo() })
+    try {
+      for (const locale of LOCALES) {
+        const lms = await LmsServer.start(server.url)
+        const { link } = await examWithCandidate({
+          title: 'Анатомия — итоговый экзамен',
+          examUrl: lms.url,
+          requiresPhone: true,
+          violationLimit: 1,
+          rules: { allowed: ['calculator', 'paper', 'water'], forbidden: ['phone', 'books', 'other_people', 'headphones'] },
+        })
+        const student = await StudentPage.open(faces, `${server.url}${link}?lang=${locale}`)
+        const page = student.page
+        await checkPage(page, `student-check-${locale}`, assert)
+        await student.runChecks()
+        await checkPage(page, `student-check-done-${locale}`, assert)
+        await page.locator('[data-action="checks-continue"]').click()
+        await student.step('rules').waitFor({ state: 'visible' })
+        await checkPage(page, `student-rules-${locale}`, assert)
+        await student.acceptRules()
+        await student.step('face').waitFor({ state: 'visible' })
+        await checkPage(page, `student-face-${locale}`, assert)
+        await student.sendPhoto('face')
+        await checkPage(page, `student-document-${locale}`, assert)
+        await student.sendPhoto('document')
+        await checkPage(page, `student-ready-${locale}`, assert)
+        await student.start()
+        await page.frameLocator('[data-role="exam-frame"]').locator('#question').waitFor()
+        await checkPage(page, `student-exam-${locale}`, assert)
+        const phone = await faces.newPage()
+        await phone.setViewportSize({ width: 390, height: 800 })
+        await phone.goto((await page.locator('[data-testid="phone-qr"]').getAttribute('data-phone-url'))!)
+        await checkPage(phone, `phone-${locale}`, assert)
+        await phone.close()
+        for (let i = 0; i < 2; i++) await page.locator('.panel-exam').click({ button: 'right' })
+        await student.step('stopped').waitFor({ state: 'visible', timeout: 60_000 })
+        await checkPage(page, `student-stopped-${locale}`, assert)
+        await page.close()
+        await lms.stop()
+
+        const several = await examWithCandidate({ title: 'Гистология', examUrl: null })
+        const { issueStudentLink } = await import('#actions/sessions/student_link')
+        const choose = await faces.newPage()
+        await choose.goto(`${server.url}${issueStudentLink([several.exam.id, several.exam.id - 1], several.candidate.id).path}?lang=${locale}`)
+        await checkPage(choose, `student-choose-${locale}`, assert)
+        await choose.locator(`[data-exam="${several.exam.id}"]`).click()
+        const second = new StudentPage(choose)
+        await second.getReady()
+        await second.start()
+        await sleep(3500)
+        await second.finish()
+        await checkPage(choose, `student-done-${locale}`, assert)
+        await choose.goto(`${server.url}/s/not-a-link?lang=${locale}`)
+        await checkPage(choose, `student-bad-link-${locale}`, assert, 'LINK_INVALID')
+        await choose.close()
+      }
+    } finally {
+      await faces.close()
     }
   })
 })

@@ -116,6 +116,13 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     assert.equal(session.violationCount, types.length)
     assert.equal(await student.violationsShown(), types.length)
     assert.include(await page.locator('[data-role="banner"]').textContent(), 'Screen sharing stopped')
+
+    /* The side panel folds away and comes back. */
+    await page.locator('[data-action="toggle-panel"]').click()
+    assert.isFalse(await page.locator('.panel-body').isVisible())
+    assert.equal(await page.locator('[data-action="toggle-panel"]').getAttribute('aria-expanded'), 'false')
+    await page.locator('[data-action="toggle-panel"]').click()
+    assert.isTrue(await page.locator('.panel-body').isVisible())
   })
 
   test('voice in the room is an event (fake microphone plays espeak-ng speech)', async ({ assert }) => {
@@ -253,11 +260,14 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     await phone.waitForFunction(() => document.body.dataset.phoneState === 'recording', undefined, { timeout: 30_000 })
     await waitFor('the exam page to see the phone', async () => (await student.page.locator('[data-role="phone-state"]').textContent()) === 'Phone connected', 30_000)
     await sleep(7000)
-    await student.finish()
-    await phone.waitForFunction(() => document.body.dataset.phoneState === 'ended', undefined, { timeout: 30_000 })
     const phoneRecording = await Recording.query().where({ sessionId: session.id, stream: 'phone' }).firstOrFail()
     assert.isAtLeast(phoneRecording.chunkCount, 2)
+
+    /* The phone goes away: the exam page notices and it becomes an event. */
     await phone.close()
+    await waitFor('the phone loss event', async () => (await eventTypes(session)).includes('phone_camera_lost'), 45_000)
+    assert.equal(await student.page.locator('[data-role="phone-state"]').textContent(), 'Phone connection lost')
+    await student.finish()
   })
 
   test('several exams: the student chooses one, and the done page offers the next', async ({ assert }) => {

@@ -65,8 +65,8 @@ class AppProcess {
 
 /** An analysis worker, as `node ace.js worker:run` runs it on the appliance. */
 export class WorkerProcess extends AppProcess {
-  static start(port = 0) {
-    const worker = new WorkerProcess(port)
+  static start(extraEnv: Record<string, string> = {}) {
+    const worker = new WorkerProcess(0, extraEnv)
     worker.spawn(['ace.js', 'worker:run'])
     return worker
   }

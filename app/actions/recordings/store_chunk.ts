@@ -10,6 +10,8 @@ import ProctoringSession from '#models/proctoring_session'
 import AppError from '#exceptions/app_error'
 import { dataDir, recordingsDir } from '#config/paths'
 import { receiveToTemp, TooLargeError } from '#services/durable_file'
+import { enqueue } from '#services/queue'
+import analysis from '#config/analysis'
 
 /** Containers MediaRecorder produces, which the worker knows how to remux. */
 export const CHUNK_TYPES = ['video/webm', 'video/mp4', 'audio/webm', 'video/x-matroska']
@@ -102,6 +104,7 @@ export async function storeChunk(session: ProctoringSession, header: ChunkHeader
         .increment({ chunk_count: 1, bytes: received.size })
       return row
     })
+    await queueAnalysisWindow(recording, header.seq)
     return { duplicate: false, chunk }
   } catch (error) {
     /* Two copies of one chunk raced: the other one won, and holds the same bytes. */
@@ -109,6 +112,15 @@ export async function storeChunk(session: ProctoringSession, header: ChunkHeader
     if (winner && winner.sha256 === received.sha256) return { duplicate: true, chunk: winner }
     throw error
   }
+}
+
+/**
+ * Analyse while the exam runs: once a window's worth of new webcam chunks is in, the
+ * worker is asked to analyse them (one waiting job per recording at most).
+ */
+async function queueAnalysisWindow(recording: Recording, seq: number) {
+  if (recording.stream !== 'webcam' || (seq + 1) % analysis.windowChunks !== 0) return
+  await enqueue('analyse_recording', { recordingId: recording.id }, { uniqueKey: `analyse_recording:${recording.id}` })
 }
 
 async function findOrCreateRecording(session: ProctoringSession, attempt: Attempt, stream: StreamKind, contentType: string) {

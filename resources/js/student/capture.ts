@@ -61,7 +61,9 @@ export class ChunkRecorder {
       mimeType,
       videoBitsPerSecond: withAudio ? 500_000 : 400_000,
       audioBitsPerSecond: withAudio ? 48_000 : undefined,
-    })
+      /* A key frame every 2 s: the server analyses key frames only, so this sets its sampling rate. */
+      videoKeyFrameIntervalDuration: 2000,
+    } as MediaRecorderOptions)
     let handing = Promise.resolve()
     this.recorder.ondataavailable = (event) => {
       if (event.data.size === 0) return

@@ -1,0 +1,206 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import jpeg from 'jpeg-js'
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import Attempt from '#models/attempt'
+import IdentityCheck from '#models/identity_check'
+import ProctoringEvent from '#models/proctoring_event'
+import Recording from '#models/recording'
+import RecordingChunk from '#models/recording_chunk'
+import analysis from '#config/analysis'
+import { dataDir } from '#config/paths'
+import { getFaceEngine, similarity } from '../face/face_engine.js'
+import { FACE_FINDINGS, rangesOf, type Range, type Sample } from '../face/findings.js'
+import { videoFrames, type Frame } from '../transcode/frames.js'
+import { windowFile, windowPath } from '../transcode/window.js'
+import { audioStartSeconds, detectVoice } from '../voice/voice_findings.js'
+import { computeCredibility } from '#actions/reviews/compute_credibility'
+
+type State = { last?: Sample; lastCheckT?: number; lastBox?: number[]; sinceCheck?: number }
+
+const LIMITS = { yaw: analysis.lookingAwayYaw, pitch: analysis.lookingAwayPitch }
+/** Gaps up to this long (seconds) between two pieces of one finding are closed. */
+const MERGE_GAP = { face: 2.5, voice: 1.0 }
+
+/**
+ * A3 + A4 for the chunks of a webcam recording not analysed yet: one window, from the first
+ * new chunk to the last one stored. Findings are merged with those of earlier windows, and
+ * the window's results and the recording's progress are written in one transaction, so a
+ * worker killed half-way leaves nothing behind and the retry writes each finding once.
+ */
+export async function analyseRecording(payload: { recordingId: number }) {
+  const recording = await Recording.findOrFail(payload.recordingId)
+  if (recording.stream !== 'webcam') return
+  const chunks = await RecordingChunk.query().where('recordingId', recording.id).orderBy('seq')
+  /* Only a gap-free run of chunks from the start can be decoded. */
+  let contiguous = 0
+  while (contiguous < chunks.length && chunks[contiguous].seq === contiguous) contiguous++
+  if (contiguous <= recording.analysedChunks) return
+
+  const paths = chunks.slice(0, contiguous).map((c) => join(dataDir, c.path))
+  const folder = dirname(dirname(paths[0]))
+  const file = await windowFile(paths, recording.analysedChunks, windowPath(folder, recording.id))
+  try {
+    const state: State = recording.analysisState ?? {}
+    const { samples, snapshots, lastBox, lastCheckT, sinceCheck } = await faceSamples(recording, file, state)
+    const voice = await detectVoice(file, await audioStartSeconds(file))
+    const fromSeconds = recording.analysedSeconds
+    const faceRanges = FACE_FINDINGS.flatMap((type) => rangesOf(samples, type, LIMITS, type === 'looking_away' ? 2 : 1))
+    const voiceRanges = voice.filter((r) => r.end > fromSeconds - MERGE_GAP.voice).map((r) => ({ type: 'voice_detected', ...r }))
+    const last = samples.at(-1)
+    const analysedSeconds = Math.max(fromSeconds, last?.t ?? 0, voice.at(-1)?.end ?? 0)
+
+    const attempt = await Attempt.findOrFail(recording.attemptId)
+    /* Snapshot files first: the transaction below must not wait on anything else. */
+    const snapshotPaths = new Map<Range, string>()
+    for (const range of faceRanges) {
+      const frame = snapshots.get(samples[range.firstSample].t)
+      if (frame) snapshotPaths.set(range, await saveSnapshot(folder, recording, range.type, range.start, frame))
+    }
+    await db.transaction(async (trx) => {
+      for (const range of faceRanges) {
+        await mergeFinding(trx, recording, attempt, range, MERGE_GAP.face, snapshotPaths.get(range))
+      }
+      for (const range of voiceRanges) await mergeFinding(trx, recording, attempt, range, MERGE_GAP.voice)
+      await trx
+        .from('recordings')
+        .where('id', recording.id)
+        .update({
+          analysed_chunks: contiguous,
+          analysed_seconds: analysedSeconds,
+          analysis_state: JSON.stringify({ last, lastBox, lastCheckT, sinceCheck } satisfies State),
+        })
+    })
+    await computeCredibility(recording.sessionId)
+    logger.info({ recording: recording.id, chunks: contiguous, seconds: analysedSeconds }, 'recording window analysed')
+  } finally {
+    await rm(file, { force: true })
+  }
+}
+
+/** The face samples of one window, with snapshots of frames a finding may start on. */
+async function faceSamples(recording: Recording, file: string, state: State) {
+  const engine = await getFaceEngine()
+  const reference = await referenceEmbedding(recording.sessionId)
+  const samples: Sample[] = state.last ? [state.last] : []
+  const snapshots = new Map<number, Frame>()
+  let lastBox = state.lastBox
+  let lastCheckT = state.lastCheckT
+  let sinceCheck = state.sinceCheck ?? 0
+  let verdict: boolean | null = state.last?.mismatch ?? null
+  const unchecked: { frame: Frame; sample: Sample }[] = []
+
+  const checkIdentity = async (frame: Frame) => {
+    const detection = await engine.detect({ data: frame.data, width: frame.width, height: frame.height }, { embeddings: true })
+    const embedding = detection.faces[0]?.embedding
+    return embedding && reference ? similarity(embedding, reference) < analysis.faceMatchMinSimilarity : null
+  }
+
+  for await (const frame of videoFrames(file, { width: analysis.frameWidth, height: analysis.frameHeight })) {
+    if (state.last && frame.t <= state.last.t) continue
+    const detection = await engine.detect({ data: frame.data, width: frame.width, height: frame.height })
+    const face = detection.faces[0]
+    const sample: Sample = { t: frame.t, faces: detection.faces.length, yaw: face?.yaw, pitch: face?.pitch, mismatch: null }
+    const previous = samples.at(-1)
+    if (!previous || previous.faces !== sample.faces) snapshots.set(frame.t, frame)
+
+    if (sample.faces === 1 && reference) {
+      const moved = lastBox ? Math.abs(face.box[0] - lastBox[0]) + Math.abs(face.box[1] - lastBox[1]) > face.box[2] * 0.5 : true
+      const due = moved || previous?.faces !== 1 || sinceCheck >= analysis.identityEverySamples
+      if (due) {
+        const now = await checkIdentity(frame)
+        /* The verdict changed since the last check: look back at the frames in between. */
+        if (now !== null && verdict !== null && now !== verdict && unchecked.length) {
+          for (const earlier of unchecked) {
+            earlier.sample.mismatch = await checkIdentity(earlier.frame)
+            if (earlier.sample.mismatch) snapshots.set(earlier.frame.t, earlier.frame)
+          }
+        }
+        if (now) snapshots.set(frame.t, frame)
+        verdict = now
+        sample.mismatch = now
+        sinceCheck = 0
+        lastCheckT = frame.t
+        unchecked.length = 0
+      } else {
+        sample.mismatch = verdict
+        sinceCheck++
+        unchecked.push({ frame, sample })
+        if (unchecked.length > analysis.identityEverySamples) unchecked.shift()
+      }
+      lastBox = face.box
+    } else {
+      unchecked.length = 0
+      lastBox = face?.box
+    }
+    samples.push(sample)
+  }
+  /* The first frame of every change is kept for snapshots; the rest go. */
+  return { samples, snapshots, lastBox, lastCheckT, sinceCheck }
+}
+
+/** The embedding of the student's accepted ID face photo (S4), if there is one. */
+async function referenceEmbedding(sessionId: number) {
+  const check = await IdentityCheck.query().where({ sessionId, kind: 'face', result: 'accepted' }).orderBy('id', 'desc').first()
+  const embedding = check?.details?.embedding
+  return Array.isArray(embedding) && embedding.length ? (embedding as number[]) : null
+}
+
+/** Adds a finding, or stretches the same kind of finding it continues. */
+async function mergeFinding(
+  trx: any,
+  recording: Recording,
+  attempt: Attempt,
+  range: Omit<Range, 'firstSample'> & { firstSample?: number },
+  gap: number,
+  snapshotPath?: string
+) {
+  const existing = await ProctoringEvent.query({ client: trx })
+    .where({ recordingId: recording.id, type: range.type, source: 'analysis' })
+    .where('offsetEnd', '>=', range.start - gap)
+    .where('offsetStart', '<=', range.end + gap)
+    .orderBy('offsetEnd', 'desc')
+    .first()
+  const at = (seconds: number) => attempt.startedAt.plus({ milliseconds: Math.round(seconds * 1000) })
+  if (existing) {
+    existing.offsetStart = Math.min(existing.offsetStart ?? range.start, range.start)
+    existing.offsetEnd = Math.max(existing.offsetEnd ?? range.end, range.end)
+    existing.startedAt = at(existing.offsetStart)
+    existing.endedAt = at(existing.offsetEnd)
+    await existing.useTransaction(trx).save()
+    return
+  }
+  await ProctoringEvent.create(
+    {
+      sessionId: recording.sessionId,
+      attemptId: recording.attemptId,
+      recordingId: recording.id,
+      type: range.type,
+      source: 'analysis',
+      isViolation: true,
+      startedAt: at(range.start),
+      endedAt: at(range.end),
+      offsetStart: range.start,
+      offsetEnd: range.end,
+      snapshotPath: snapshotPath ?? null,
+      details: null,
+    },
+    { client: trx }
+  )
+}
+
+async function saveSnapshot(folder: string, recording: Recording, type: string, start: number, frame: Frame) {
+  const rgba = new Uint8Array(frame.width * frame.height * 4)
+  for (let i = 0, j = 0; i < frame.data.length; i += 3, j += 4) {
+    rgba[j] = frame.data[i]
+    rgba[j + 1] = frame.data[i + 1]
+    rgba[j + 2] = frame.data[i + 2]
+    rgba[j + 3] = 255
+  }
+  const image = jpeg.encode({ data: rgba, width: frame.width, height: frame.height }, 80)
+  const path = join(folder, 'snapshots', `${recording.stream}-${type}-${start.toFixed(1)}.jpg`)
+  await mkdir(dirname(path), { recursive: true })
+  await writeFile(path, image.data)
+  return relative(dataDir, path)
+}

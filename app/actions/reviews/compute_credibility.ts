@@ -1,0 +1,101 @@
+import db from '@adonisjs/lucid/services/db'
+import Exam from '#models/exam'
+import ProctoringEvent from '#models/proctoring_event'
+import ProctoringSession from '#models/proctoring_session'
+
+/** Weight of a second under each kind of violation, unless the exam sets its own (A5). */
+export const DEFAULT_WEIGHTS: Record<string, number> = {
+  no_face: 1,
+  multiple_faces: 1.5,
+  face_mismatch: 2,
+  looking_away: 0.5,
+  voice_detected: 0.7,
+  focus_lost: 1,
+  tab_hidden: 1,
+  fullscreen_exit: 0.5,
+  copy: 1,
+  cut: 1,
+  paste: 1,
+  right_click: 0.3,
+  screen_share_stopped: 1.5,
+  camera_stopped: 1.5,
+  camera_muted: 1,
+  microphone_stopped: 1,
+  microphone_muted: 0.7,
+  second_monitor: 1.5,
+  network_lost: 0.2,
+  phone_camera_lost: 0.5,
+  incident: 1,
+}
+
+/** An event without a length (a paste, a right click) counts as this many seconds. */
+export const INSTANT_EVENT_SECONDS = 10
+
+type Interval = [number, number]
+
+/** Total length of a set of intervals, overlaps counted once. */
+export function unionSeconds(intervals: Interval[]) {
+  const sorted = intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0])
+  let total = 0
+  let [start, end] = sorted[0] ?? [0, 0]
+  for (const [a, b] of sorted.slice(1)) {
+    if (a > end) {
+      total += end - start
+      ;[start, end] = [a, b]
+    } else end = Math.max(end, b)
+  }
+  return total + (end - start)
+}
+
+/**
+ * Credibility ("Честность"), 0-100 %: 100 minus the weighted share of the session's time
+ * spent under each kind of violation, whatever found it (browser, analysis, proctor).
+ * The same second flagged twice for one kind (by the browser and by the analysis) counts once.
+ */
+export function credibilityOf(
+  events: { type: string; start: number; end: number | null }[],
+  sessionSeconds: number,
+  weights: Record<string, number>
+) {
+  const byType = new Map<string, Interval[]>()
+  for (const e of events) {
+    const end = e.end !== null && e.end > e.start ? e.end : e.start + INSTANT_EVENT_SECONDS
+    byType.set(e.type, [...(byType.get(e.type) ?? []), [e.start, end]])
+  }
+  const duration = Math.max(1, sessionSeconds)
+  const breakdown: Record<string, { seconds: number; weight: number; penalty: number }> = {}
+  let penalty = 0
+  for (const [type, intervals] of byType) {
+    const seconds = Math.min(duration, unionSeconds(intervals))
+    const weight = weights[type] ?? DEFAULT_WEIGHTS[type] ?? 1
+    const points = (100 * weight * seconds) / duration
+    breakdown[type] = { seconds: Math.round(seconds * 10) / 10, weight, penalty: Math.round(points * 10) / 10 }
+    penalty += points
+  }
+  const score = Math.max(0, Math.min(100, 100 - penalty))
+  return { score: Math.round(score * 10) / 10, breakdown, sessionSeconds: Math.round(duration) }
+}
+
+/** Recomputes and stores a session's credibility and its breakdown from everything recorded so far. */
+export async function computeCredibility(sessionId: number) {
+  const session = await ProctoringSession.findOrFail(sessionId)
+  if (!session.startedAt) return null
+  const exam = await Exam.findOrFail(session.examId)
+  const origin = session.startedAt.toMillis()
+  const endMs = (session.endedAt ?? session.lastSeenAt ?? session.startedAt).toMillis()
+  const events = await ProctoringEvent.query().where({ sessionId, isViolation: true })
+  const seconds = (ms: number) => (ms - origin) / 1000
+  const result = credibilityOf(
+    events.map((e) => ({ type: e.type, start: seconds(e.startedAt.toMillis()), end: e.endedAt ? seconds(e.endedAt.toMillis()) : null })),
+    Math.max(seconds(endMs), ...events.map((e) => seconds((e.endedAt ?? e.startedAt).toMillis()))),
+    { ...DEFAULT_WEIGHTS, ...exam.weights }
+  )
+  await db
+    .from('proctoring_sessions')
+    .where('id', sessionId)
+    .update({
+      credibility: result.score,
+      credibility_breakdown: JSON.stringify({ ...result, passThreshold: exam.passThreshold, passed: result.score >= exam.passThreshold }),
+    })
+  return result
+}
