@@ -11,6 +11,7 @@ await build({
   entryPoints: {
     student: 'resources/js/student/main.ts',
     phone: 'resources/js/student/phone.ts',
+    report: 'resources/js/staff/report.ts',
   },
   outdir: 'public/build',
   bundle: true,

@@ -27,7 +27,7 @@ install_node_modules() {
   local stamp=node_modules/.installed-from-lock
   if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
     log "Installing npm dependencies (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
     cp package-lock.json "$stamp"
   fi
 }

@@ -51,6 +51,7 @@ router
   .group(() => {
     router.get('/results', [ResultsController, 'index'])
     router.get('/sessions/:id', [ReportsController, 'show'])
+    router.get('/sessions/:id/progress', [ReportsController, 'progress'])
     router.get('/recordings/:id/media', [ReportsController, 'media'])
   })
   .prefix('/staff')

@@ -10,14 +10,13 @@ import Recording from '#models/recording'
 import RecordingChunk from '#models/recording_chunk'
 import analysis from '#config/analysis'
 import { dataDir } from '#config/paths'
-import { getFaceEngine, similarity } from '../face/face_engine.js'
-import { FACE_FINDINGS, rangesOf, type Range, type Sample } from '../face/findings.js'
-import { videoFrames, type Frame } from '../transcode/frames.js'
+import { FACE_FINDINGS, rangesOf, type Range } from '../face/findings.js'
+import type { Frame } from '../transcode/frames.js'
+import { faceSamples, type State } from '../face/face_samples.js'
 import { windowFile, windowPath } from '../transcode/window.js'
 import { audioStartSeconds, detectVoice } from '../voice/voice_findings.js'
 import { computeCredibility } from '#actions/reviews/compute_credibility'
 
-type State = { last?: Sample; lastCheckT?: number; lastBox?: number[]; sinceCheck?: number }
 
 const LIMITS = { yaw: analysis.lookingAwayYaw, pitch: analysis.lookingAwayPitch }
 /** Gaps up to this long (seconds) between two pieces of one finding are closed. */
@@ -43,7 +42,8 @@ export async function analyseRecording(payload: { recordingId: number }) {
   const file = await windowFile(paths, recording.analysedChunks, windowPath(folder, recording.id))
   try {
     const state: State = recording.analysisState ?? {}
-    const { samples, snapshots, lastBox, lastCheckT, sinceCheck } = await faceSamples(recording, file, state)
+    const reference = await referenceEmbedding(recording.sessionId)
+    const { samples, snapshots, lastBox, lastCheckT, sinceCheck } = await faceSamples(file, reference, state, analysis)
     const voice = await detectVoice(file, await audioStartSeconds(file))
     const fromSeconds = recording.analysedSeconds
     const faceRanges = FACE_FINDINGS.flatMap((type) => rangesOf(samples, type, LIMITS, type === 'looking_away' ? 2 : 1))
@@ -77,67 +77,6 @@ export async function analyseRecording(payload: { recordingId: number }) {
   } finally {
     await rm(file, { force: true })
   }
-}
-
-/** The face samples of one window, with snapshots of frames a finding may start on. */
-async function faceSamples(recording: Recording, file: string, state: State) {
-  const engine = await getFaceEngine()
-  const reference = await referenceEmbedding(recording.sessionId)
-  const samples: Sample[] = state.last ? [state.last] : []
-  const snapshots = new Map<number, Frame>()
-  let lastBox = state.lastBox
-  let lastCheckT = state.lastCheckT
-  let sinceCheck = state.sinceCheck ?? 0
-  let verdict: boolean | null = state.last?.mismatch ?? null
-  const unchecked: { frame: Frame; sample: Sample }[] = []
-
-  const checkIdentity = async (frame: Frame) => {
-    const detection = await engine.detect({ data: frame.data, width: frame.width, height: frame.height }, { embeddings: true })
-    const embedding = detection.faces[0]?.embedding
-    return embedding && reference ? similarity(embedding, reference) < analysis.faceMatchMinSimilarity : null
-  }
-
-  for await (const frame of videoFrames(file, { width: analysis.frameWidth, height: analysis.frameHeight })) {
-    if (state.last && frame.t <= state.last.t) continue
-    const detection = await engine.detect({ data: frame.data, width: frame.width, height: frame.height })
-    const face = detection.faces[0]
-    const sample: Sample = { t: frame.t, faces: detection.faces.length, yaw: face?.yaw, pitch: face?.pitch, mismatch: null }
-    const previous = samples.at(-1)
-    if (!previous || previous.faces !== sample.faces) snapshots.set(frame.t, frame)
-
-    if (sample.faces === 1 && reference) {
-      const moved = lastBox ? Math.abs(face.box[0] - lastBox[0]) + Math.abs(face.box[1] - lastBox[1]) > face.box[2] * 0.5 : true
-      const due = moved || previous?.faces !== 1 || sinceCheck >= analysis.identityEverySamples
-      if (due) {
-        const now = await checkIdentity(frame)
-        /* The verdict changed since the last check: look back at the frames in between. */
-        if (now !== null && verdict !== null && now !== verdict && unchecked.length) {
-          for (const earlier of unchecked) {
-            earlier.sample.mismatch = await checkIdentity(earlier.frame)
-            if (earlier.sample.mismatch) snapshots.set(earlier.frame.t, earlier.frame)
-          }
-        }
-        if (now) snapshots.set(frame.t, frame)
-        verdict = now
-        sample.mismatch = now
-        sinceCheck = 0
-        lastCheckT = frame.t
-        unchecked.length = 0
-      } else {
-        sample.mismatch = verdict
-        sinceCheck++
-        unchecked.push({ frame, sample })
-        if (unchecked.length > analysis.identityEverySamples) unchecked.shift()
-      }
-      lastBox = face.box
-    } else {
-      unchecked.length = 0
-      lastBox = face?.box
-    }
-    samples.push(sample)
-  }
-  /* The first frame of every change is kept for snapshots; the rest go. */
-  return { samples, snapshots, lastBox, lastCheckT, sinceCheck }
 }
 
 /** The embedding of the student's accepted ID face photo (S4), if there is one. */

@@ -6,7 +6,7 @@ import RecordingChunk from '#models/recording_chunk'
 import ProctoringSession from '#models/proctoring_session'
 import { dataDir } from '#config/paths'
 import { RetryLater } from '../queue.js'
-import { concatenate, probeDuration, remux, thumbnail } from '../transcode/remux.js'
+import { concatenate, encode, probeDuration, remux, thumbnail } from '../transcode/remux.js'
 import { analyseRecording } from './analyse_recording.js'
 import { computeCredibility } from '#actions/reviews/compute_credibility'
 
@@ -58,10 +58,18 @@ async function processRecording(session: ProctoringSession, recording: Recording
   const folder = join(dataDir, dirname(dirname(chunks[0].path)))
   const extension = recording.mimeType.startsWith('video/mp4') ? 'mp4' : 'webm'
   const source = join(folder, `${recording.stream}.source.${extension}`)
-  const target = join(folder, `${recording.stream}.${extension}`)
+  let target = join(folder, `${recording.stream}.${extension}`)
   try {
     await concatenate(chunks.map((chunk) => join(dataDir, chunk.path)), source)
-    await remux(source, target)
+    try {
+      await remux(source, target)
+    } catch (copyError) {
+      /* The stream could not be copied as it is: re-encode it (GPU encoder where there is one). */
+      target = join(folder, `${recording.stream}.mp4`)
+      await encode(source, target).catch((encodeError) => {
+        throw new Error(`${(copyError as Error).message}\nre-encoding failed too: ${(encodeError as Error).message.split('\n')[0]}`)
+      })
+    }
   } finally {
     await rm(source, { force: true })
   }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -44,6 +45,43 @@ export async function remux(source: string, target: string) {
     await run(
       ffmpeg(source)
         .outputOptions(['-map 0', '-c copy', ...(mp4 ? ['-movflags +faststart', '-f mp4'] : ['-f webm'])])
+        .output(partial)
+    )
+    await rename(partial, target)
+  } finally {
+    await rm(partial, { force: true })
+  }
+}
+
+let encoderChoice: Promise<string[]> | undefined
+
+/**
+ * The H.264 encoder to use when a recording must be re-encoded: NVENC where ffmpeg has it
+ * and an NVIDIA GPU answers, the software encoder otherwise. Decided once per process.
+ */
+export function videoEncoder() {
+  encoderChoice ??= (async () => {
+    const encoders = await new Promise<string>((resolve) =>
+      execFile('ffmpeg', ['-hide_banner', '-encoders'], (_error, stdout) => resolve(stdout ?? ''))
+    )
+    const gpu = await new Promise<boolean>((resolve) => execFile('nvidia-smi', ['-L'], (error) => resolve(!error)))
+    return encoders.includes('h264_nvenc') && gpu
+      ? ['-c:v', 'h264_nvenc', '-preset', 'p4', '-cq', '28']
+      : ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28']
+  })()
+  return encoderChoice
+}
+
+/**
+ * A seekable MP4 by re-encoding, for recordings whose stream cannot be copied as it is
+ * (a damaged container, an unusual codec). Slower than `remux`, so only a fallback.
+ */
+export async function encode(source: string, target: string) {
+  const partial = `${target}.part`
+  try {
+    await run(
+      ffmpeg(source)
+        .outputOptions(['-map 0:v:0?', '-map 0:a:0?', ...(await videoEncoder()), '-pix_fmt yuv420p', '-c:a aac', '-b:a 64k', '-movflags +faststart', '-f mp4'])
         .output(partial)
     )
     await rename(partial, target)

@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
-import app from '@adonisjs/core/services/app'
+import { join } from 'node:path'
 
 const run = promisify(execFile)
-const DIR = app.makePath('tmp/media')
-const SAMPLE3 = app.makePath('node_modules/@vladmandic/face-api/demo/sample3.jpg')
+const DIR = join(process.cwd(), 'tmp/media')
+const SAMPLE3 = join(process.cwd(), 'node_modules/@vladmandic/face-api/demo/sample3.jpg')
 
 /** Crops of face-api's sample3.jpg: the candidate (left), another person (middle), everyone. */
 const PICTURES = {

@@ -5,6 +5,8 @@ import Recording from '#models/recording'
 import AppError from '#exceptions/app_error'
 import { recordAction, type Actor } from '#actions/audit/record_action'
 import { parseRange, recordingSource } from '#services/recording_source'
+import { processingProgress } from '#actions/reviews/processing_progress'
+import { PassThrough } from 'node:stream'
 
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
@@ -41,7 +43,32 @@ export default class ReportsController {
       screen: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'screen'),
       phone: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'phone'),
     }))
-    return view.render('pages/staff/report', { session, attempts })
+    return view.render('pages/staff/report', { session, attempts, progress: await processingProgress(session) })
+  }
+
+  /** Server-sent events: the processing progress of one session, once a second, until it is done. */
+  async progress({ params, request, response }: HttpContext) {
+    const session = await ProctoringSession.findBy('publicId', String(params.id))
+    if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
+    const stream = new PassThrough()
+    let timer: NodeJS.Timeout | undefined
+    const stop = () => {
+      clearTimeout(timer)
+      stream.end()
+    }
+    const tick = async () => {
+      await session.refresh()
+      const progress = await processingProgress(session)
+      stream.write(`event: progress\ndata: ${JSON.stringify(progress)}\n\n`)
+      if (progress.done) return stop()
+      timer = setTimeout(() => void tick().catch(stop), 1000)
+    }
+    request.request.once('close', stop)
+    response.header('Content-Type', 'text/event-stream; charset=utf-8')
+    response.header('Cache-Control', 'no-store')
+    response.header('X-Accel-Buffering', 'no')
+    void tick().catch(stop)
+    return response.stream(stream)
   }
 
   /**

@@ -1,0 +1,23 @@
+/**
+ * The report's processing panel: follows the worker over server-sent events and reloads
+ * the page once the recordings and findings are ready.
+ */
+const panel = document.querySelector<HTMLElement>('[data-progress-url]')
+if (panel && panel.dataset.done !== 'true') {
+  const bar = panel.querySelector<HTMLProgressElement>('progress')!
+  const label = panel.querySelector<HTMLElement>('[data-role="progress-label"]')!
+  const texts = JSON.parse(panel.dataset.texts ?? '{}') as Record<string, string>
+  const source = new EventSource(panel.dataset.progressUrl!)
+  source.addEventListener('progress', (event) => {
+    const progress = JSON.parse((event as MessageEvent).data)
+    panel.dataset.state = progress.state
+    bar.value = progress.percent
+    label.textContent = (texts[progress.state] ?? progress.state)
+      .replace('{percent}', String(progress.percent))
+      .replace('{seconds}', String(progress.analysedSeconds))
+    if (progress.done) {
+      source.close()
+      window.location.reload()
+    }
+  })
+}
