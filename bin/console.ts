@@ -6,4 +6,7 @@ new Ignitor(APP_ROOT, { importer })
   .tap((app) => app.booting(async () => void (await import('#start/env'))))
   .ace()
   .handle(process.argv.splice(2))
-  .catch(prettyPrintError)
+  .catch((error) => {
+    process.exitCode = 1
+    prettyPrintError(error)
+  })

@@ -6,4 +6,7 @@ new Ignitor(APP_ROOT, { importer })
   .tap((app) => app.booting(async () => void (await import('#start/env'))))
   .httpServer()
   .start()
-  .catch(prettyPrintError)
+  .catch((error) => {
+    process.exitCode = 1
+    prettyPrintError(error)
+  })

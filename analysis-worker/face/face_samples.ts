@@ -12,12 +12,21 @@ type Settings = {
   frameHeight: number
 }
 
+/** Head angles (degrees) past which a student is looking away; see config/analysis.ts. */
+const LOOKING_AWAY = { yaw: 40, pitch: 35 }
+
 const DEFAULTS: Settings = { faceMatchMinSimilarity: 0.5, identityEverySamples: 10, frameWidth: 320, frameHeight: 240 }
 
 /**
  * The face samples of one window (a WebM file), with snapshots of the frames a finding may
  * start on. `reference` is the embedding of the student's ID photo; `state` what the
  * previous window ended on.
+ *
+ * Cost is what matters here (an exam-hour has 1800 key frames): every other key frame is
+ * looked at, and the one skipped in between only when something changed across it, so a
+ * boundary is still placed to within one key-frame interval. A face is compared with the ID
+ * photo when it appears, when it moves, and every `identityEverySamples` samples; when the
+ * verdict turns, the frames since the last comparison are compared too.
  */
 export async function faceSamples(file: string, reference: number[] | null, state: State = {}, settings: Settings = DEFAULTS) {
   const engine = await getFaceEngine()
@@ -27,54 +36,88 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   let lastCheckT = state.lastCheckT
   let sinceCheck = state.sinceCheck ?? 0
   let verdict: boolean | null = state.last?.mismatch ?? null
-  const unchecked: { frame: Frame; sample: Sample }[] = []
+  /* Single-face frames since the last identity check; `sample` is missing for skipped frames. */
+  let unchecked: { frame: Frame; sample?: Sample }[] = []
+  let skipped: Frame | null = null
+  let parity = 0
 
+  const detect = (frame: Frame, embeddings = false) =>
+    engine.detect({ data: frame.data, width: frame.width, height: frame.height }, { embeddings })
+  const isAway = (sample: Sample) =>
+    sample.faces === 1 && (Math.abs(sample.yaw ?? 0) > LOOKING_AWAY.yaw || Math.abs(sample.pitch ?? 0) > LOOKING_AWAY.pitch)
   const checkIdentity = async (frame: Frame) => {
-    const detection = await engine.detect({ data: frame.data, width: frame.width, height: frame.height }, { embeddings: true })
-    const embedding = detection.faces[0]?.embedding
+    const embedding = (await detect(frame, true)).faces[0]?.embedding
     return embedding && reference ? similarity(embedding, reference) < settings.faceMatchMinSimilarity : null
+  }
+
+  /** One frame: faces and head angles, and the identity verdict (checked or carried over). */
+  const analyse = async (frame: Frame, previous: Sample | undefined) => {
+    const detection = await detect(frame)
+    const face = detection.faces[0]
+    const sample: Sample = { t: frame.t, faces: detection.faces.length, yaw: face?.yaw, pitch: face?.pitch, mismatch: null }
+    if (!previous || previous.faces !== sample.faces) snapshots.set(frame.t, frame)
+    if (sample.faces !== 1 || !reference) {
+      unchecked = []
+      lastBox = face?.box
+      return sample
+    }
+    const moved = lastBox ? Math.abs(face.box[0] - lastBox[0]) + Math.abs(face.box[1] - lastBox[1]) > face.box[2] * 0.5 : true
+    lastBox = face.box
+    if (!(moved || previous?.faces !== 1 || sinceCheck >= settings.identityEverySamples)) {
+      sample.mismatch = verdict
+      sinceCheck++
+      unchecked.push({ frame, sample })
+      return sample
+    }
+    const now = await checkIdentity(frame)
+    if (now !== null && verdict !== null && now !== verdict) {
+      /* The verdict turned since the last check: find where, among the frames in between. */
+      for (const earlier of unchecked) {
+        earlier.sample ??= samples.find((s) => s.t === earlier.frame.t) ?? (await analyseSkipped(earlier.frame))
+        earlier.sample.mismatch = await checkIdentity(earlier.frame)
+        if (earlier.sample.mismatch) snapshots.set(earlier.frame.t, earlier.frame)
+      }
+    }
+    if (now) snapshots.set(frame.t, frame)
+    verdict = now
+    sample.mismatch = now
+    sinceCheck = 0
+    lastCheckT = frame.t
+    unchecked = []
+    return sample
+  }
+
+  /** A skipped frame looked at after all: its sample joins the others in time order. */
+  const analyseSkipped = async (frame: Frame) => {
+    const detection = await detect(frame)
+    const face = detection.faces[0]
+    const sample: Sample = { t: frame.t, faces: detection.faces.length, yaw: face?.yaw, pitch: face?.pitch, mismatch: verdict }
+    samples.push(sample)
+    samples.sort((a, b) => a.t - b.t)
+    return sample
   }
 
   for await (const frame of videoFrames(file, { width: settings.frameWidth, height: settings.frameHeight })) {
     if (state.last && frame.t <= state.last.t) continue
-    const detection = await engine.detect({ data: frame.data, width: frame.width, height: frame.height })
-    const face = detection.faces[0]
-    const sample: Sample = { t: frame.t, faces: detection.faces.length, yaw: face?.yaw, pitch: face?.pitch, mismatch: null }
-    const previous = samples.at(-1)
-    if (!previous || previous.faces !== sample.faces) snapshots.set(frame.t, frame)
-
-    if (sample.faces === 1 && reference) {
-      const moved = lastBox ? Math.abs(face.box[0] - lastBox[0]) + Math.abs(face.box[1] - lastBox[1]) > face.box[2] * 0.5 : true
-      const due = moved || previous?.faces !== 1 || sinceCheck >= settings.identityEverySamples
-      if (due) {
-        const now = await checkIdentity(frame)
-        /* The verdict changed since the last check: look back at the frames in between. */
-        if (now !== null && verdict !== null && now !== verdict && unchecked.length) {
-          for (const earlier of unchecked) {
-            earlier.sample.mismatch = await checkIdentity(earlier.frame)
-            if (earlier.sample.mismatch) snapshots.set(earlier.frame.t, earlier.frame)
-          }
-        }
-        if (now) snapshots.set(frame.t, frame)
-        verdict = now
-        sample.mismatch = now
-        sinceCheck = 0
-        lastCheckT = frame.t
-        unchecked.length = 0
-      } else {
-        sample.mismatch = verdict
-        sinceCheck++
-        unchecked.push({ frame, sample })
-        if (unchecked.length > settings.identityEverySamples) unchecked.shift()
-      }
-      lastBox = face.box
-    } else {
-      unchecked.length = 0
-      lastBox = face?.box
+    if (parity++ % 2 === 1) {
+      skipped = frame
+      if (samples.at(-1)?.faces === 1 && reference) unchecked.push({ frame })
+      continue
     }
+    const previous = samples.at(-1)
+    const sample = await analyse(frame, previous)
+    if (skipped && previous && !samples.some((s) => s.t === skipped!.t)) {
+      const changed = previous.faces !== sample.faces || isAway(previous) !== isAway(sample)
+      if (changed) {
+        const between = await analyseSkipped(skipped)
+        if (between.faces !== previous.faces) snapshots.set(skipped.t, skipped)
+      }
+    }
+    skipped = null
     samples.push(sample)
+    samples.sort((a, b) => a.t - b.t)
   }
-  /* The first frame of every change is kept for snapshots; the rest go. */
+  /* A window that ends on a skipped frame looks at it, so the next window starts after it. */
+  if (skipped && !samples.some((s) => s.t === skipped!.t)) await analyseSkipped(skipped)
   return { samples, snapshots, lastBox, lastCheckT, sinceCheck }
 }
-

@@ -18,7 +18,11 @@ function run(command: ffmpeg.FfmpegCommand) {
     let stderr = ''
     command
       .on('stderr', (line: string) => (stderr = (stderr + '\n' + line).slice(-2000)))
-      .on('error', (error: Error) => reject(new Error(`ffmpeg failed: ${error.message}\n${stderr.trim()}`)))
+      .on('error', (error: Error) => {
+        /* ffmpeg's last words say what was wrong; its banner does not. */
+        const last = stderr.trim().split('\n').filter((line) => line && !line.startsWith(' ') && !line.startsWith('--')).slice(-2)
+        reject(new Error(`ffmpeg failed: ${last.join(' | ') || error.message}`))
+      })
       .on('end', () => resolve())
       .run()
   })
