@@ -56,6 +56,10 @@ test.group('An exam from the student link to the proctor report', (group) => {
       const rows = await Recording.query().where('sessionId', session.id)
       return rows.length === 2 && rows.every((r) => r.status === 'ready') && rows
     })
+    await waitFor('the credibility score', async () => {
+      await session.refresh()
+      return session.credibility !== null
+    })
     for (const recording of recordings) {
       assert.equal(recording.chunkCount, recording.expectedChunks, `${recording.stream} chunks`)
       assert.isAtLeast(recording.durationSeconds!, 17, `${recording.stream} duration`)
@@ -76,6 +80,7 @@ test.group('An exam from the student link to the proctor report', (group) => {
     assert.include(await row.textContent(), 'Физиология — итоговый')
     await row.getByRole('link', { name: 'View' }).click()
     await page.waitForURL(`**/staff/sessions/${session.publicId}`)
+    assert.match((await page.getByTestId('credibility').textContent()) ?? '', /^\d+(\.\d)? %$/)
 
     for (const stream of ['webcam', 'screen']) {
       const video = page.locator(`video[data-stream="${stream}"]`)

@@ -1,6 +1,7 @@
 /**
- * The report's processing panel: follows the worker over server-sent events and reloads
- * the page once the recordings and findings are ready.
+ * The report's processing panel: follows the worker over server-sent events. Once the
+ * findings are complete it offers to show them (no reload on its own: a proctor may be
+ * watching a recording).
  */
 const panel = document.querySelector<HTMLElement>('[data-progress-url]')
 if (panel && panel.dataset.done !== 'true') {
@@ -17,7 +18,7 @@ if (panel && panel.dataset.done !== 'true') {
       .replace('{seconds}', String(progress.analysedSeconds))
     if (progress.done) {
       source.close()
-      window.location.reload()
+      panel.querySelector<HTMLElement>('[data-role="progress-refresh"]')!.hidden = false
     }
   })
 }
