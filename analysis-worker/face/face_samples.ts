@@ -3,7 +3,37 @@ import type { Sample } from './findings.js'
 import { videoFrames, type Frame } from '../transcode/frames.js'
 
 /** What the previous window of a recording ended on. */
-export type State = { last?: Sample; lastCheckT?: number; lastBox?: number[]; sinceCheck?: number }
+export type State = { last?: Sample; lastCheckT?: number; lastBox?: number[]; sinceCheck?: number; signature?: number[] }
+
+/**
+ * A face's look in 64 numbers (8x8 grey, normalised): two crops of the same face stay close,
+ * another person's face does not. Costs microseconds; decides when the (costly) identity
+ * check with the face model is due.
+ */
+export function faceSignature(frame: Frame, box: number[]) {
+  const [x0, y0, w, h] = box.map(Math.round)
+  const values: number[] = []
+  for (let gy = 0; gy < 8; gy++) {
+    for (let gx = 0; gx < 8; gx++) {
+      const x = Math.min(frame.width - 1, Math.max(0, x0 + Math.floor(((gx + 0.5) * w) / 8)))
+      const y = Math.min(frame.height - 1, Math.max(0, y0 + Math.floor(((gy + 0.5) * h) / 8)))
+      const i = (y * frame.width + x) * 3
+      values.push(0.299 * frame.data[i] + 0.587 * frame.data[i + 1] + 0.114 * frame.data[i + 2])
+    }
+  }
+  const mean = values.reduce((a, b) => a + b, 0) / values.length
+  const spread = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length) || 1
+  return values.map((v) => (v - mean) / spread)
+}
+
+function signatureDistance(a: number[], b: number[]) {
+  let sum = 0
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i])
+  return sum / a.length
+}
+
+/** Above this signature distance the face may be someone else: check it with the model. */
+const SIGNATURE_CHANGE = 0.45
 
 type Settings = {
   faceMatchMinSimilarity: number
@@ -36,6 +66,7 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   let lastCheckT = state.lastCheckT
   let sinceCheck = state.sinceCheck ?? 0
   let verdict: boolean | null = state.last?.mismatch ?? null
+  let signature = state.signature
   /* Single-face frames since the last identity check; `sample` is missing for skipped frames. */
   let unchecked: { frame: Frame; sample?: Sample }[] = []
   let skipped: Frame | null = null
@@ -63,23 +94,35 @@ export async function faceSamples(file: string, reference: number[] | null, stat
     }
     const moved = lastBox ? Math.abs(face.box[0] - lastBox[0]) + Math.abs(face.box[1] - lastBox[1]) > face.box[2] * 0.5 : true
     lastBox = face.box
-    if (!(moved || previous?.faces !== 1 || sinceCheck >= settings.identityEverySamples)) {
+    const look = faceSignature(frame, face.box)
+    const changed = !signature || signatureDistance(look, signature) > SIGNATURE_CHANGE
+    if (!(moved || changed || previous?.faces !== 1 || sinceCheck >= settings.identityEverySamples)) {
       sample.mismatch = verdict
       sinceCheck++
       unchecked.push({ frame, sample })
       return sample
     }
     const now = await checkIdentity(frame)
-    if (now !== null && verdict !== null && now !== verdict) {
-      /* The verdict turned since the last check: find where, among the frames in between. */
-      for (const earlier of unchecked) {
-        earlier.sample ??= samples.find((s) => s.t === earlier.frame.t) ?? (await analyseSkipped(earlier.frame))
-        earlier.sample.mismatch = await checkIdentity(earlier.frame)
-        if (earlier.sample.mismatch) snapshots.set(earlier.frame.t, earlier.frame)
+    if (now !== null && verdict !== null && now !== verdict && unchecked.length) {
+      /* The verdict turned since the last check: find where by halving the frames in between. */
+      const old = verdict
+      const probe = async (entry: (typeof unchecked)[number]) => {
+        entry.sample ??= samples.find((s) => s.t === entry.frame.t) ?? (await analyseSkipped(entry.frame))
+        return (await checkIdentity(entry.frame)) ?? old
       }
+      let low = 0
+      let high = unchecked.length
+      while (low < high) {
+        const middle = (low + high) >> 1
+        if ((await probe(unchecked[middle])) === old) low = middle + 1
+        else high = middle
+      }
+      for (const [i, entry] of unchecked.entries()) if (entry.sample) entry.sample.mismatch = i < low ? old : now
+      if (now && unchecked[low]) snapshots.set(unchecked[low].frame.t, unchecked[low].frame)
     }
     if (now) snapshots.set(frame.t, frame)
     verdict = now
+    signature = look
     sample.mismatch = now
     sinceCheck = 0
     lastCheckT = frame.t
@@ -119,5 +162,5 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   }
   /* A window that ends on a skipped frame looks at it, so the next window starts after it. */
   if (skipped && !samples.some((s) => s.t === skipped!.t)) await analyseSkipped(skipped)
-  return { samples, snapshots, lastBox, lastCheckT, sinceCheck }
+  return { samples, snapshots, lastBox, lastCheckT, sinceCheck, signature }
 }

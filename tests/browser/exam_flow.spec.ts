@@ -11,19 +11,8 @@ import { AppServer, WorkerProcess } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { StudentPage } from '#tests/helpers/student_page'
+import { sleep, waitFor } from '#tests/helpers/wait'
 import { faceCameraVideo } from '#tests/helpers/media'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe()
-    if (value) return value
-    await sleep(500)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 test.group('An exam from the student link to the proctor report', (group) => {
   let server: AppServer
