@@ -10,7 +10,7 @@ export default {
   lookingAwayYaw: 40,
   lookingAwayPitch: 35,
   /** The identity of a steady face is re-checked at least every this many samples. */
-  identityEverySamples: 15,
+  identityEverySamples: 30,
   /** Size of the frames given to the face model (measured: 320x240 finds the same faces as 640x480 for 20 % less CPU). */
   frameWidth: 320,
   frameHeight: 240,

@@ -32,6 +32,9 @@ function signatureDistance(a: number[], b: number[]) {
   return sum / a.length
 }
 
+/** One key frame in this many is looked at (the others only where something changed). */
+const STRIDE = 4
+
 /** Above this signature distance the face may be someone else: check it with the model. */
 const SIGNATURE_CHANGE = 0.45
 
@@ -52,9 +55,9 @@ const DEFAULTS: Settings = { faceMatchMinSimilarity: 0.5, identityEverySamples: 
  * start on. `reference` is the embedding of the student's ID photo; `state` what the
  * previous window ended on.
  *
- * Cost is what matters here (an exam-hour has 1800 key frames): every other key frame is
- * looked at, and the one skipped in between only when something changed across it, so a
- * boundary is still placed to within one key-frame interval. A face is compared with the ID
+ * Cost is what matters here (an exam-hour has 1800 key frames): one key frame in STRIDE is
+ * looked at, and those skipped in between only when something changed across them, so a
+ * boundary is still placed to within one key-frame interval (2 s). A face is compared with the ID
  * photo when it appears, when it moves, and every `identityEverySamples` samples; when the
  * verdict turns, the frames since the last comparison are compared too.
  */
@@ -68,9 +71,11 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   let verdict: boolean | null = state.last?.mismatch ?? null
   let signature = state.signature
   /* Single-face frames since the last identity check; `sample` is missing for skipped frames. */
-  let unchecked: { frame: Frame; sample?: Sample }[] = []
-  let skipped: Frame | null = null
-  let parity = 0
+  let unchecked: { frame: Frame; sample?: Sample; box?: number[] }[] = []
+  /* The box of the face found by the last call of analyseSkipped. */
+  let lastDetectedBox: number[] | undefined
+  let skipped: Frame[] = []
+  let position = 0
 
   const detect = (frame: Frame, embeddings = false) =>
     engine.detect({ data: frame.data, width: frame.width, height: frame.height }, { embeddings })
@@ -99,26 +104,35 @@ export async function faceSamples(file: string, reference: number[] | null, stat
     if (!(moved || changed || previous?.faces !== 1 || sinceCheck >= settings.identityEverySamples)) {
       sample.mismatch = verdict
       sinceCheck++
-      unchecked.push({ frame, sample })
+      unchecked.push({ frame, sample, box: face.box })
       return sample
     }
     const now = await checkIdentity(frame)
-    if (now !== null && verdict !== null && now !== verdict && unchecked.length) {
-      /* The verdict turned since the last check: find where by halving the frames in between. */
+    if (now !== null && verdict !== null && now !== verdict && unchecked.length && signature) {
+      /*
+       * The verdict turned since the last check. Which frames in between show the old face
+       * and which the new one is told by their look (cheap), not by the model: a frame goes
+       * with the face its signature is nearer to. Skipped frames are looked at only around
+       * the turn.
+       */
       const old = verdict
-      const probe = async (entry: (typeof unchecked)[number]) => {
-        entry.sample ??= samples.find((s) => s.t === entry.frame.t) ?? (await analyseSkipped(entry.frame))
-        return (await checkIdentity(entry.frame)) ?? old
+      const oldLook = signature
+      const isNew = (frameLook: number[]) => signatureDistance(frameLook, look) < signatureDistance(frameLook, oldLook)
+      let turn = unchecked.findIndex((entry) => entry.box && isNew(faceSignature(entry.frame, entry.box)))
+      if (turn < 0) turn = unchecked.length
+      let from = turn - 1
+      while (from >= 0 && !unchecked[from].box) from--
+      for (let i = Math.max(0, from + 1); i < turn; i++) {
+        const entry = unchecked[i]
+        entry.sample ??= samples.find((x) => x.t === entry.frame.t) ?? (await analyseSkipped(entry.frame))
+        const box = lastDetectedBox
+        if (entry.sample.faces === 1 && box && isNew(faceSignature(entry.frame, box))) {
+          turn = i
+          break
+        }
       }
-      let low = 0
-      let high = unchecked.length
-      while (low < high) {
-        const middle = (low + high) >> 1
-        if ((await probe(unchecked[middle])) === old) low = middle + 1
-        else high = middle
-      }
-      for (const [i, entry] of unchecked.entries()) if (entry.sample) entry.sample.mismatch = i < low ? old : now
-      if (now && unchecked[low]) snapshots.set(unchecked[low].frame.t, unchecked[low].frame)
+      for (const [i, entry] of unchecked.entries()) if (entry.sample) entry.sample.mismatch = i < turn ? old : now
+      if (now && unchecked[turn]) snapshots.set(unchecked[turn].frame.t, unchecked[turn].frame)
     }
     if (now) snapshots.set(frame.t, frame)
     verdict = now
@@ -134,6 +148,7 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   const analyseSkipped = async (frame: Frame) => {
     const detection = await detect(frame)
     const face = detection.faces[0]
+    lastDetectedBox = face?.box
     const sample: Sample = { t: frame.t, faces: detection.faces.length, yaw: face?.yaw, pitch: face?.pitch, mismatch: verdict }
     samples.push(sample)
     samples.sort((a, b) => a.t - b.t)
@@ -142,25 +157,30 @@ export async function faceSamples(file: string, reference: number[] | null, stat
 
   for await (const frame of videoFrames(file, { width: settings.frameWidth, height: settings.frameHeight })) {
     if (state.last && frame.t <= state.last.t) continue
-    if (parity++ % 2 === 1) {
-      skipped = frame
+    if (position++ % STRIDE !== 0) {
+      skipped.push(frame)
       if (samples.at(-1)?.faces === 1 && reference) unchecked.push({ frame })
       continue
     }
     const previous = samples.at(-1)
     const sample = await analyse(frame, previous)
-    if (skipped && previous && !samples.some((s) => s.t === skipped!.t)) {
-      const changed = previous.faces !== sample.faces || isAway(previous) !== isAway(sample)
-      if (changed) {
-        const between = await analyseSkipped(skipped)
-        if (between.faces !== previous.faces) snapshots.set(skipped.t, skipped)
+    const changed = previous && (previous.faces !== sample.faces || isAway(previous) !== isAway(sample))
+    if (changed) {
+      /* Something changed across the skipped frames: look at them, to place the change. */
+      let before = previous
+      for (const between of skipped) {
+        if (samples.some((s) => s.t === between.t)) continue
+        const seen = await analyseSkipped(between)
+        if (seen.faces !== before.faces) snapshots.set(between.t, between)
+        before = seen
       }
     }
-    skipped = null
+    skipped = []
     samples.push(sample)
     samples.sort((a, b) => a.t - b.t)
   }
-  /* A window that ends on a skipped frame looks at it, so the next window starts after it. */
-  if (skipped && !samples.some((s) => s.t === skipped!.t)) await analyseSkipped(skipped)
+  /* A window that ends on skipped frames looks at the last one, so the next window starts after it. */
+  const tail = skipped.at(-1)
+  if (tail && !samples.some((s) => s.t === tail.t)) await analyseSkipped(tail)
   return { samples, snapshots, lastBox, lastCheckT, sinceCheck, signature }
 }

@@ -152,6 +152,7 @@ export class SileroVad {
       ...(this.version === 'v4' ? { h: zeros(), c: zeros() } : { state: zeros() }),
     }
 
+    let quietRun = 0
     for (let i = 0; i < count; i++) {
       /* Samples [from, from + width) of the buffer, zeros outside it. */
       const from = i * win - context
@@ -162,6 +163,25 @@ export class SileroVad {
         const hi = Math.min(from + width, pcm.length)
         frame.fill(0)
         frame.set(pcm.subarray(lo, hi), lo - from)
+      }
+      /*
+       * Near-silence (below -44 dBFS) for a while is not speech: the model is not run on it,
+       * and it starts afresh when sound comes back. A quiet room costs next to nothing.
+       */
+      let energy = 0
+      for (let k = context; k < width; k++) energy += frame[k] * frame[k]
+      quietRun = Math.sqrt(energy / win) < QUIET_RMS ? quietRun + 1 : 0
+      if (quietRun > QUIET_WINDOWS) {
+        probs[i] = 0
+        if (quietRun === QUIET_WINDOWS + 1) {
+          if (this.version === 'v4') {
+            feeds.h = zeros()
+            feeds.c = zeros()
+          } else {
+            feeds.state = zeros()
+          }
+        }
+        continue
       }
       const out = await session.run(feeds)
       probs[i] = (out.output.data as Float32Array)[0]
@@ -179,6 +199,10 @@ export class SileroVad {
     return this.session.release()
   }
 }
+
+/** RMS below which a window counts as near-silence (-44 dBFS), and how many in a row before the model rests. */
+const QUIET_RMS = 0.0063
+const QUIET_WINDOWS = 3
 
 let shared: Promise<SileroVad> | undefined
 
