@@ -114,6 +114,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     await waitFor('the counter to show them', async () => (await student.violationsShown()) === types.length, 15_000)
     await session.refresh()
     assert.equal(session.violationCount, types.length)
+    assert.isBelow(session.credibility!, 100, 'the score follows the events as they come')
     assert.equal(await student.violationsShown(), types.length)
     assert.include(await page.locator('[data-role="banner"]').textContent(), 'Screen sharing stopped')
 

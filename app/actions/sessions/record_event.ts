@@ -7,6 +7,7 @@ import ProctoringSession from '#models/proctoring_session'
 import AppError from '#exceptions/app_error'
 import { closeSession } from '#actions/sessions/close_session'
 import { enqueue } from '#services/queue'
+import { computeCredibility } from '#actions/reviews/compute_credibility'
 
 /** What the student's browser reports (S7). Every one counts against the exam's limit. */
 export const BROWSER_EVENTS = [
@@ -86,5 +87,6 @@ export async function recordBrowserEvent(session: ProctoringSession, input: Brow
   if (outcome.stopped) {
     await enqueue('process_session', { sessionId: session.id }, { uniqueKey: `process_session:${session.id}` })
   }
+  if (!outcome.duplicate) await computeCredibility(session.id)
   return { ...outcome, violations: session.violationCount, limit: exam.violationLimit, status: session.status }
 }
