@@ -124,6 +124,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     assert.equal(await page.locator('[data-action="toggle-panel"]').getAttribute('aria-expanded'), 'false')
     await page.locator('[data-action="toggle-panel"]').click()
     assert.isTrue(await page.locator('.panel-body').isVisible())
+    await page.close()
   })
 
   test('voice in the room is an event (fake microphone plays espeak-ng speech)', async ({ assert }) => {
@@ -135,6 +136,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
       await student.start()
       const session = await sessionOf(candidate.id)
       await waitFor('a voice event', async () => (await eventTypes(session)).includes('voice_detected'), 30_000)
+      await student.page.close()
       const voice = await ProctoringEvent.query().where({ sessionId: session.id, type: 'voice_detected' }).firstOrFail()
       assert.isNotNull(voice.endedAt)
       assert.isAtLeast(voice.endedAt!.diff(voice.startedAt).toMillis(), 1500)
@@ -165,6 +167,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
       return rows.every((r) => r.expectedChunks !== null) && rows
     }, 20_000)
     for (const r of recordings) assert.equal(r.chunkCount, r.expectedChunks, r.stream)
+    await student.page.close()
   })
 
   test('the agent script blocks copy and paste inside a cross-origin exam page and reports them', async ({ assert }) => {
@@ -195,6 +198,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
       const fromExam = events.filter((e) => e.details?.where === 'exam_page').map((e) => e.type)
       assert.includeMembers(fromExam, ['copy', 'paste', 'right_click'])
       await waitFor('the counter', async () => (await student.violationsShown()) >= 3, 10_000)
+      await student.page.close()
     } finally {
       await lms.stop()
     }
@@ -219,6 +223,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     await assertAllChunksStored(assert, session, ledger)
     const lost = await ProctoringEvent.query().where({ sessionId: session.id, type: 'network_lost' }).firstOrFail()
     assert.approximately(lost.endedAt!.diff(lost.startedAt).toMillis(), 20_000, 3000)
+    await student.page.close()
   })
 
   test('a reload continues the session as attempt 2 without asking for rules or photos again', async ({ assert }) => {
@@ -236,6 +241,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     assert.lengthOf(attempts, 2)
     await session.refresh()
     assert.equal(session.status, 'finished')
+    await student.page.close()
   })
 
   test('no return within the reconnect window closes the session as finished, with the reason', async ({ assert }) => {
@@ -249,6 +255,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     await student.page.context().setOffline(false)
     await student.step('closed').waitFor({ state: 'visible', timeout: 60_000 })
     assert.include(await student.step('closed').textContent(), 'did not come back within the allowed time')
+    await student.page.close()
   })
 
   test('the phone page records the phone camera as a third stream', async ({ assert }) => {
@@ -269,6 +276,7 @@ test.group('Student: the exam, its events, limits and reconnects', (group) => {
     await waitFor('the phone loss event', async () => (await eventTypes(session)).includes('phone_camera_lost'), 45_000)
     assert.equal(await student.page.locator('[data-role="phone-state"]').textContent(), 'Phone connection lost')
     await student.finish()
+    await student.page.close()
   })
 
   test('several exams: the student chooses one, and the done page offers the next', async ({ assert }) => {

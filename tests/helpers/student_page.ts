@@ -32,6 +32,10 @@ export class StudentPage {
 
   async passChecks() {
     await this.runChecks()
+    const failed = await this.page.locator('[data-check].fail').evaluateAll((rows) =>
+      rows.map((row) => `${(row as HTMLElement).dataset.check}: ${row.querySelector('[data-fix]:not([hidden])')?.textContent ?? ''}`)
+    )
+    if (failed.length) throw new Error(`the system check failed: ${failed.join('; ')}`)
     await this.page.locator('[data-action="checks-continue"]').click()
   }
 
