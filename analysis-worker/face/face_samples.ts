@@ -40,15 +40,23 @@ const SIGNATURE_CHANGE = 0.45
 
 type Settings = {
   faceMatchMinSimilarity: number
+  /** Head angles (degrees) past which a student is looking away. */
+  lookingAwayYaw: number
+  lookingAwayPitch: number
   identityEverySamples: number
   frameWidth: number
   frameHeight: number
 }
 
-/** Head angles (degrees) past which a student is looking away; see config/analysis.ts. */
-const LOOKING_AWAY = { yaw: 40, pitch: 35 }
-
-const DEFAULTS: Settings = { faceMatchMinSimilarity: 0.5, identityEverySamples: 10, frameWidth: 320, frameHeight: 240 }
+/** The values of config/analysis.ts, for callers outside the app (bench/analysis). */
+const DEFAULTS: Settings = {
+  faceMatchMinSimilarity: 0.5,
+  lookingAwayYaw: 40,
+  lookingAwayPitch: 35,
+  identityEverySamples: 30,
+  frameWidth: 320,
+  frameHeight: 240,
+}
 
 /**
  * The face samples of one window (a WebM file), with snapshots of the frames a finding may
@@ -80,7 +88,7 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   const detect = (frame: Frame, embeddings = false) =>
     engine.detect({ data: frame.data, width: frame.width, height: frame.height }, { embeddings })
   const isAway = (sample: Sample) =>
-    sample.faces === 1 && (Math.abs(sample.yaw ?? 0) > LOOKING_AWAY.yaw || Math.abs(sample.pitch ?? 0) > LOOKING_AWAY.pitch)
+    sample.faces === 1 && (Math.abs(sample.yaw ?? 0) > settings.lookingAwayYaw || Math.abs(sample.pitch ?? 0) > settings.lookingAwayPitch)
   const checkIdentity = async (frame: Frame) => {
     const embedding = (await detect(frame, true)).faces[0]?.embedding
     return embedding && reference ? similarity(embedding, reference) < settings.faceMatchMinSimilarity : null
