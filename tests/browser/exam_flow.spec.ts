@@ -100,8 +100,12 @@ test.group('An exam from the student link to the proctor report', (group) => {
     await sleep(4_000)
 
     /* Slow uploads down so that the kill lands in the middle of one. */
-    await student.throttleUploads(40_000)
-    const cut = await waitFor('an upload in flight', () => student.sending(), 30_000)
+    await student.throttleUploads(25_000)
+    /* A webcam chunk (~100 KB) takes seconds at this rate: time enough to kill in its middle. */
+    const cut = await waitFor('a webcam chunk in flight', async () => {
+      const sending = await student.sending()
+      return sending?.stream === 'webcam' && sending.size > 50_000 && sending
+    }, 30_000)
     await sleep(300)
     assert.deepEqual(await student.sending(), cut, 'the kill lands while a chunk is on the wire')
     await server.kill()
