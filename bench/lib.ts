@@ -13,7 +13,7 @@ export function cpuSeconds() {
   return (own.user + own.system) / 1e6 + children
 }
 
-/** Runs a command and returns the CPU seconds it used (its own rusage, via /usr/bin/time). */
+/** Runs a command and returns the CPU seconds it used (counted as a finished child in /proc). */
 export async function cpuOf(command: string, args: string[]) {
   const started = cpuSeconds()
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@ import type { Sample } from './findings.js'
 import { videoFrames, type Frame } from '../transcode/frames.js'
 
 /** What the previous window of a recording ended on. */
-export type State = { last?: Sample; lastCheckT?: number; lastBox?: number[]; sinceCheck?: number; signature?: number[] }
+export type State = { last?: Sample; lastBox?: number[]; sinceCheck?: number; signature?: number[] }
 
 /**
  * A face's look in 64 numbers (8x8 grey, normalised): two crops of the same face stay close,
@@ -74,7 +74,6 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   const samples: Sample[] = state.last ? [state.last] : []
   const snapshots = new Map<number, Frame>()
   let lastBox = state.lastBox
-  let lastCheckT = state.lastCheckT
   let sinceCheck = state.sinceCheck ?? 0
   let verdict: boolean | null = state.last?.mismatch ?? null
   let signature = state.signature
@@ -147,7 +146,6 @@ export async function faceSamples(file: string, reference: number[] | null, stat
     signature = look
     sample.mismatch = now
     sinceCheck = 0
-    lastCheckT = frame.t
     unchecked = []
     return sample
   }
@@ -190,5 +188,5 @@ export async function faceSamples(file: string, reference: number[] | null, stat
   /* A window that ends on skipped frames looks at the last one, so the next window starts after it. */
   const tail = skipped.at(-1)
   if (tail && !samples.some((s) => s.t === tail.t)) await analyseSkipped(tail)
-  return { samples, snapshots, lastBox, lastCheckT, sinceCheck, signature }
+  return { samples, snapshots, lastBox, sinceCheck, signature }
 }

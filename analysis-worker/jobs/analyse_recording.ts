@@ -43,7 +43,7 @@ export async function analyseRecording(payload: { recordingId: number }) {
   try {
     const state: State = recording.analysisState ?? {}
     const reference = await referenceEmbedding(recording.sessionId)
-    const { samples, snapshots, lastBox, lastCheckT, sinceCheck, signature } = await faceSamples(file, reference, state, analysis)
+    const { samples, snapshots, lastBox, sinceCheck, signature } = await faceSamples(file, reference, state, analysis)
     const voice = await detectVoice(file, await audioStartSeconds(file))
     const fromSeconds = recording.analysedSeconds
     const faceRanges = FACE_FINDINGS.flatMap((type) => rangesOf(samples, type, LIMITS, type === 'looking_away' ? 2 : 1))
@@ -69,7 +69,7 @@ export async function analyseRecording(payload: { recordingId: number }) {
         .update({
           analysed_chunks: contiguous,
           analysed_seconds: analysedSeconds,
-          analysis_state: JSON.stringify({ last, lastBox, lastCheckT, sinceCheck, signature } satisfies State),
+          analysis_state: JSON.stringify({ last, lastBox, sinceCheck, signature } satisfies State),
         })
     })
     await computeCredibility(recording.sessionId)

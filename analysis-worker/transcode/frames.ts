@@ -6,19 +6,15 @@ export type Frame = { t: number; width: number; height: number; data: Uint8Array
  * The key frames of a recording's video, decoded by ffmpeg to RGB, each with its time in
  * seconds from the start of the recording. Only key frames are decoded (the browser makes
  * one every two seconds), which is what makes an exam-hour cheap: ~1800 frames, not 54 000.
- * With `everySeconds`, all frames are decoded and thinned to that rate instead.
  */
 export async function* videoFrames(
   file: string,
-  options: { width: number; height: number; keyframesOnly?: boolean; everySeconds?: number }
+  options: { width: number; height: number }
 ): AsyncGenerator<Frame> {
   const { width, height } = options
-  const filters = [`scale=${width}:${height}`, 'showinfo']
-  if (options.everySeconds) filters.unshift(`fps=1/${options.everySeconds}:round=down`)
   const args = [
-    '-hide_banner', '-nostdin', '-v', 'info', '-threads', '1',
-    ...(options.keyframesOnly !== false && !options.everySeconds ? ['-skip_frame', 'nokey'] : []),
-    '-copyts', '-i', file, '-map', '0:v:0', '-an', '-vf', filters.join(','), '-fps_mode', 'passthrough',
+    '-hide_banner', '-nostdin', '-v', 'info', '-threads', '1', '-skip_frame', 'nokey',
+    '-copyts', '-i', file, '-map', '0:v:0', '-an', '-vf', `scale=${width}:${height},showinfo`, '-fps_mode', 'passthrough',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ]
   const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -13,10 +13,15 @@ const linkValidator = vine.create({
 
 /** Admins issue signed exam links for candidates (for systems without LTI). */
 export default class LinksController {
-  async index({ view }: HttpContext) {
+  /** What the form offers: every exam and every candidate. */
+  private async choices() {
     const exams = await Exam.query().orderBy('title')
     const candidates = await Candidate.query().preload('group').orderBy('fullName')
-    return view.render('pages/staff/links', { exams, candidates, issued: null })
+    return { exams, candidates }
+  }
+
+  async index({ view }: HttpContext) {
+    return view.render('pages/staff/links', { ...(await this.choices()), issued: null })
   }
 
   async store({ request, view, auth }: HttpContext) {
@@ -27,11 +32,8 @@ export default class LinksController {
       { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
       { action: 'link.issue', subjectType: 'candidate', subjectId: candidateId, details: { examIds, hours }, ip: request.ip() }
     )
-    const exams = await Exam.query().orderBy('title')
-    const candidates = await Candidate.query().preload('group').orderBy('fullName')
     return view.render('pages/staff/links', {
-      exams,
-      candidates,
+      ...(await this.choices()),
       issued: { url: `${request.completeUrl().replace(/\/staff\/links.*$/, '')}${link.path}`, expiresAt: link.expiresAt },
     })
   }
