@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { defineConfig } from '@adonisjs/lucid'
 import { dbFile } from '#config/paths'
+import { configureConnection } from '#services/sqlite_connection'
 
 mkdirSync(dirname(dbFile), { recursive: true })
 
@@ -16,16 +17,13 @@ const dbConfig = defineConfig({
       seeders: { paths: ['database/seeders'] },
       schemaGeneration: { enabled: false },
       pool: {
-        /*
-        | WAL so readers never wait on the writer, FULL sync so an acknowledged write
-        | survives a power cut, a busy timeout so the app and the workers share the file.
-        */
+        /* WAL, FULL sync, busy timeout first, IMMEDIATE transactions: see sqlite_connection.ts. */
         afterCreate: (conn: any, done: (err: Error | null, conn: any) => void) => {
-          conn.pragma('journal_mode = WAL')
-          conn.pragma('synchronous = FULL')
-          conn.pragma('busy_timeout = 10000')
-          conn.pragma('foreign_keys = ON')
-          done(null, conn)
+          try {
+            done(null, configureConnection(conn))
+          } catch (error) {
+            done(error as Error, conn)
+          }
         },
       },
     },

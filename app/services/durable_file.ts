@@ -8,6 +8,9 @@ import { Transform } from 'node:stream'
 
 export class TooLargeError extends Error {}
 
+/** How many leading bytes `receiveToTemp` keeps in `head`. */
+export const HEAD_BYTES = 64
+
 /**
  * Streams `source` into a temporary file beside `finalPath`, hashing it on the way and
  * refusing more than `maxBytes`. Nothing is visible at `finalPath` until `commit()`.
@@ -17,11 +20,18 @@ export async function receiveToTemp(source: Readable, finalPath: string, maxByte
   const tempPath = join(dirname(finalPath), `.${randomBytes(6).toString('hex')}.part`)
   const hash = createHash('sha256')
   let size = 0
+  /* The first bytes, kept so the caller can check what kind of file this really is. */
+  const headParts: Buffer[] = []
+  let headBytes = 0
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length
       if (size > maxBytes) return done(new TooLargeError())
       hash.update(chunk)
+      if (headBytes < HEAD_BYTES) {
+        headParts.push(chunk.subarray(0, HEAD_BYTES - headBytes))
+        headBytes += headParts[headParts.length - 1].length
+      }
       done(null, chunk)
     },
   })
@@ -33,6 +43,7 @@ export async function receiveToTemp(source: Readable, finalPath: string, maxByte
   }
   return {
     size,
+    head: Buffer.concat(headParts),
     sha256: hash.digest('hex'),
     discard: () => rm(tempPath, { force: true }),
     /** fsync the bytes, move them into place, then fsync the folder that names them. */
