@@ -8,7 +8,13 @@ export const http = defineConfig({
   generateRequestId: true,
   allowMethodSpoofing: true,
   useAsyncLocalStorage: false,
-  trustProxy: () => true,
+  /*
+   * X-Forwarded-For / -Proto / -Host are believed only from the proxies listed in
+   * TRUSTED_PROXIES (IPs or CIDRs, comma-separated; "loopback" etc. as proxy-addr names them).
+   * Anyone else's are ignored: request.ip() is then the socket's address, so a client cannot
+   * write a made-up address into the action archive. Empty (the default) trusts no one.
+   */
+  trustProxy: env.get('TRUSTED_PROXIES', '').trim() || false,
   cookie: {
     domain: '',
     path: '/',

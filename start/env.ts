@@ -21,4 +21,6 @@ export default await Env.create(new URL('../', import.meta.url), {
   ANALYSIS_WINDOW_CHUNKS: Env.schema.number.optional(),
   FACE_MATCH_MIN_SIMILARITY: Env.schema.number.optional(),
   DEFAULT_LOCALE: Env.schema.enum.optional(['kk', 'ru', 'en'] as const),
+  /** Reverse proxies whose X-Forwarded-For is believed (IPs/CIDRs, comma-separated; empty: none). */
+  TRUSTED_PROXIES: Env.schema.string.optional(),
 })
