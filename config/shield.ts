@@ -1,7 +1,7 @@
 import { defineConfig } from '@adonisjs/shield'
 
 const shieldConfig = defineConfig({
-  csp: { enabled: false, directives: {}, reportOnly: false },
+  csp: { enabled: false, directives: {}, reportOnly: false }, // see xFrame below
   csrf: {
     enabled: true,
     /* The student API authenticates with a per-session bearer token, never a cookie. */
@@ -9,9 +9,14 @@ const shieldConfig = defineConfig({
     enableXsrfCookie: false,
     methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
   },
-  xFrame: { enabled: true, action: 'SAMEORIGIN' },
+  /*
+   * CSP, X-Frame-Options and nosniff come from app/middleware/security_headers_middleware.ts
+   * (every answer, 404s and error pages included) and config/static.ts (public/ files);
+   * shield, a router middleware, would reach only matched routes. One source, one value.
+   */
+  xFrame: { enabled: false },
   hsts: { enabled: false, maxAge: '180 days' },
-  contentTypeSniffing: { enabled: true },
+  contentTypeSniffing: { enabled: false },
 })
 
 export default shieldConfig

@@ -1,17 +1,20 @@
-// Builds the browser code (TypeScript -> one ES module per page) and copies htmx and
-// Alpine out of node_modules, so the appliance serves every script itself (no CDN).
+// Builds the browser code (TypeScript -> one ES module per page) and copies htmx out of
+// node_modules, so the appliance serves every script itself (no CDN). Alpine comes in its
+// CSP build (@alpinejs/csp, no eval), bundled into build/panel.js with its components.
 import { build } from 'esbuild'
-import { copyFile, mkdir } from 'node:fs/promises'
+import { copyFile, mkdir, rm } from 'node:fs/promises'
 
 await mkdir('public/vendor', { recursive: true })
 await copyFile('node_modules/htmx.org/dist/htmx.min.js', 'public/vendor/htmx.min.js')
-await copyFile('node_modules/alpinejs/dist/cdn.min.js', 'public/vendor/alpine.min.js')
+/* The standard Alpine build (it needs 'unsafe-eval') is no longer served. */
+await rm('public/vendor/alpine.min.js', { force: true })
 
 await build({
   entryPoints: {
     student: 'resources/js/student/main.ts',
     phone: 'resources/js/student/phone.ts',
     report: 'resources/js/staff/report.ts',
+    panel: 'resources/js/panel.ts',
   },
   outdir: 'public/build',
   bundle: true,

@@ -6,6 +6,8 @@ server.errorHandler(() => import('#exceptions/handler'))
 server.use([
   () => import('#middleware/container_bindings_middleware'),
   () => import('@adonisjs/static/static_middleware'),
+  /* After static files (they get config/static.ts's headers), before routing (404s get these too). */
+  () => import('#middleware/security_headers_middleware'),
 ])
 
 router.use([

@@ -28,7 +28,8 @@ async function attemptWith(baseUrl: string, headers: Record<string, string>) {
   const student = await openStudentLink(baseUrl, (await examWithCandidate()).link)
   const started = await fetch(`${baseUrl}/api/student/sessions/${student.sessionId}/attempts`, {
     method: 'POST',
-    headers: { ...headers, authorization: `Bearer ${student.token}` },
+    headers: { ...headers, 'authorization': `Bearer ${student.token}`, 'content-type': 'application/json' },
+    body: '{}',
   })
   if (!started.ok) throw new Error(`starting an attempt answered ${started.status}`)
   const session = await ProctoringSession.findByOrFail('publicId', student.sessionId)

@@ -9,6 +9,7 @@ import { identityState } from '#actions/sessions/identity'
 import { phoneToken, sessionToken, verifyPhoneToken } from '#services/signing'
 import { maxChunkBytes } from '#actions/recordings/store_chunk'
 import { qrSvg } from '#services/qr'
+import { contentSecurityPolicy, frameableOrigin } from '#services/security_headers'
 import type { I18n } from '@adonisjs/i18n'
 
 /** Which fix each check item can show (S2, seeds 001 FAQ and 004 table). */
@@ -68,6 +69,9 @@ export default class ExamPageController {
     )
     const phoneUrl = `${env.get('APP_URL')}/p/${session.publicId}/${phoneToken(session.publicId)}`
     const rules = exam.rules.allowed.length || exam.rules.forbidden.length ? exam.rules : DEFAULT_RULES
+    /* The page shows the exam's own quiz (the LMS) in an iframe: that origin, and no other. */
+    const quizOrigin = frameableOrigin(exam.examUrl)
+    response.header('Content-Security-Policy', contentSecurityPolicy({ frameSrc: quizOrigin ? [quizOrigin] : [] }))
     return view.render('pages/student/exam', {
       session,
       exam,
