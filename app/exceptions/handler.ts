@@ -4,6 +4,7 @@ import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { errors as vineErrors } from '@vinejs/vine'
 import { errors as shieldErrors } from '@adonisjs/shield'
 import AppError from '#exceptions/app_error'
+import { bodyErrorOf } from '#exceptions/body_errors'
 
 type Described = { status: number; code: string; message: string; fields?: unknown }
 
@@ -25,6 +26,8 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     if (error instanceof shieldErrors.E_BAD_CSRF_TOKEN) {
       return { status: 403, code: 'CSRF_TOKEN_INVALID', message: translate('CSRF_TOKEN_INVALID') }
     }
+    const unreadable = bodyErrorOf(error)
+    if (unreadable) return { ...unreadable, message: translate(unreadable.code) }
     const status = Number(error?.status) || 500
     const code = status === 404 ? 'NOT_FOUND' : status === 401 ? 'LOGIN_REQUIRED' : status === 403 ? 'FORBIDDEN' : 'UNEXPECTED'
     return { status, code, message: translate(code) }
@@ -42,8 +45,11 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       return ctx.response.status(status).send({ error: body })
     }
     if (described.status >= 500 && this.debug) return super.handle(error, ctx)
-    /* A plain form post with a validation error goes back to the form with its messages. */
-    if (error instanceof vineErrors.E_VALIDATION_ERROR) return super.handle(error, ctx)
+    /* A plain form post with a validation error goes back to the form with its messages;
+       HTMX requests and page URLs with bad filters get the error page (422) with its code. */
+    if (error instanceof vineErrors.E_VALIDATION_ERROR && ctx.request.method() === 'POST' && !ctx.request.header('hx-request')) {
+      return super.handle(error, ctx)
+    }
     /* Shield's own answer to a stale form is a redirect; HTMX requests get a plain 403. */
     if (described.code === 'CSRF_TOKEN_INVALID' && !ctx.request.header('hx-request')) {
       ctx.session?.flash('error', described.message)

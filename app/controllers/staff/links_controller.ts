@@ -1,15 +1,10 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import vine from '@vinejs/vine'
 import Exam from '#models/exam'
 import Candidate from '#models/candidate'
 import { issueStudentLink } from '#actions/sessions/student_link'
 import { recordAction } from '#actions/audit/record_action'
-
-const linkValidator = vine.create({
-  examIds: vine.array(vine.number().withoutDecimals().exists({ table: 'exams', column: 'id' })).minLength(1).maxLength(20),
-  candidateId: vine.number().withoutDecimals().exists({ table: 'candidates', column: 'id' }),
-  hours: vine.number().withoutDecimals().min(1).max(24 * 30),
-})
+import { validateForm } from '#validators/request_input'
+import { linkValidator } from '#validators/staff'
 
 /** Admins issue signed exam links for candidates (for systems without LTI). */
 export default class LinksController {
@@ -25,7 +20,7 @@ export default class LinksController {
   }
 
   async store({ request, view, auth }: HttpContext) {
-    const { examIds, candidateId, hours } = await request.validateUsing(linkValidator)
+    const { examIds, candidateId, hours } = await validateForm(request, linkValidator)
     const link = issueStudentLink(examIds, candidateId, hours)
     const user = auth.use('web').user!
     await recordAction(

@@ -1,15 +1,18 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import ProctoringSession, { SESSION_STATUSES } from '#models/proctoring_session'
+import { validateQuery } from '#validators/request_input'
+import { resultsFilterValidator } from '#validators/staff'
 
 const PAGE_SIZE = 25
 
 /** The results page (seed 003 §2): every proctoring session, newest first, with filters. */
 export default class ResultsController {
   async index({ request, view }: HttpContext) {
-    const q = String(request.input('q', '') ?? '').trim()
-    const exam = String(request.input('exam', '') ?? '').trim()
-    const status = String(request.input('status', '') ?? '')
-    const page = Math.max(1, Number(request.input('page', 1)) || 1)
+    const filters = await validateQuery(request, resultsFilterValidator)
+    const q = filters.q?.trim() ?? ''
+    const exam = filters.exam?.trim() ?? ''
+    const status = filters.status ?? ''
+    const page = filters.page ?? 1
 
     const query = ProctoringSession.query()
       .preload('exam')

@@ -1,5 +1,4 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import vine from '@vinejs/vine'
 import Attempt from '#models/attempt'
 import AppError from '#exceptions/app_error'
 import { startAttempt } from '#actions/sessions/start_attempt'
@@ -8,31 +7,15 @@ import { storeChunk } from '#actions/recordings/store_chunk'
 import { recordBrowserEvent } from '#actions/sessions/record_event'
 import { recordCheck } from '#actions/sessions/record_check'
 import { giveConsent, identityState, submitDocumentPhoto, submitFacePhoto } from '#actions/sessions/identity'
-
-const totals = vine
-  .object({
-    webcam: vine.number().withoutDecimals().min(0).optional(),
-    screen: vine.number().withoutDecimals().min(0).optional(),
-    phone: vine.number().withoutDecimals().min(0).optional(),
-  })
-  .optional()
-
-const finishValidator = vine.create({ attempt: vine.number().withoutDecimals().min(1), chunks: totals })
-const totalsValidator = vine.create({ chunks: totals })
-const eventValidator = vine.create({
-  clientEventId: vine.string().maxLength(64),
-  type: vine.string().maxLength(40),
-  agoMs: vine.number().min(0),
-  durationMs: vine.number().min(0).optional(),
-  attempt: vine.number().withoutDecimals().min(1).optional(),
-  details: vine.record(vine.any()).optional(),
-})
-const checkValidator = vine.create({
-  item: vine.string().maxLength(40),
-  passed: vine.boolean(),
-  errorCode: vine.string().maxLength(40).optional().nullable(),
-  details: vine.record(vine.any()).optional(),
-})
+import { idParam, requireBodyType, validateJson } from '#validators/request_input'
+import {
+  attemptTotalsValidator,
+  checkValidator,
+  emptyBodyValidator,
+  eventValidator,
+  finishValidator,
+  MAX_ATTEMPTS,
+} from '#validators/student'
 
 const SPEED_TEST_MAX_BYTES = 4 * 1024 * 1024
 
@@ -43,12 +26,14 @@ function numberHeader(value: string | undefined) {
 /** The student's browser (and the phone-camera page) talk to these, with the session's bearer token. */
 export default class SessionApiController {
   async startAttempt({ proctoringSession, request, response }: HttpContext) {
+    await validateJson(request, emptyBodyValidator)
     const attempt = await startAttempt(proctoringSession, { userAgent: request.header('user-agent'), ip: request.ip() })
     return response.created({ attempt: attempt.number, status: proctoringSession.status })
   }
 
   /** The page's sign of life, answered with what the page must know (status, counts, phone). */
-  async heartbeat({ proctoringSession: session, response }: HttpContext) {
+  async heartbeat({ proctoringSession: session, request, response }: HttpContext) {
+    await validateJson(request, emptyBodyValidator)
     await session.refresh()
     const attempt = await Attempt.query().where('sessionId', session.id).orderBy('number', 'desc').first()
     return response.ok({
@@ -85,13 +70,15 @@ export default class SessionApiController {
 
   /** The page stopped an attempt's recorders (reconnect, stop): how many chunks each stream made. */
   async attemptTotals({ proctoringSession, params, request, response }: HttpContext) {
-    const { chunks } = await request.validateUsing(totalsValidator)
-    await recordChunkTotals(proctoringSession, Number(params.number), chunks ?? {})
+    const attempt = idParam(params.number, MAX_ATTEMPTS)
+    if (attempt === null) throw AppError.notFound('ATTEMPT_NOT_FOUND')
+    const { chunks } = await validateJson(request, attemptTotalsValidator)
+    await recordChunkTotals(proctoringSession, attempt, chunks ?? {})
     return response.ok({ recorded: true })
   }
 
   async recordEvent({ proctoringSession, request, response }: HttpContext) {
-    const input = await request.validateUsing(eventValidator)
+    const input = await validateJson(request, eventValidator)
     const outcome = await recordBrowserEvent(proctoringSession, input)
     return response.status(outcome.duplicate ? 200 : 201).send({
       stored: true,
@@ -104,13 +91,14 @@ export default class SessionApiController {
   }
 
   async recordCheck({ proctoringSession, request, response }: HttpContext) {
-    const input = await request.validateUsing(checkValidator)
+    const input = await validateJson(request, checkValidator)
     await recordCheck(proctoringSession, input, request.header('user-agent'))
     return response.created({ recorded: true })
   }
 
   /** Upload speed test (S2): the browser times sending up to 4 MiB; the bytes are dropped. */
   async speedTest({ request, response }: HttpContext) {
+    requireBodyType(request, ['application/octet-stream'])
     let bytes = 0
     for await (const data of request.request) {
       bytes += (data as Buffer).length
@@ -119,7 +107,8 @@ export default class SessionApiController {
     return response.ok({ bytes })
   }
 
-  async consent({ proctoringSession, response }: HttpContext) {
+  async consent({ proctoringSession, request, response }: HttpContext) {
+    await validateJson(request, emptyBodyValidator)
     await giveConsent(proctoringSession)
     return response.ok({ consent: true })
   }
@@ -140,7 +129,7 @@ export default class SessionApiController {
   }
 
   async finish({ proctoringSession, request, response }: HttpContext) {
-    const { attempt, chunks } = await request.validateUsing(finishValidator)
+    const { attempt, chunks } = await validateJson(request, finishValidator)
     await finishSession(proctoringSession, attempt, chunks ?? {})
     return response.ok({ status: proctoringSession.status })
   }
