@@ -21,6 +21,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   ANALYSIS_WINDOW_CHUNKS: Env.schema.number.optional(),
   FACE_MATCH_MIN_SIMILARITY: Env.schema.number.optional(),
   DEFAULT_LOCALE: Env.schema.enum.optional(['kk', 'ru', 'en'] as const),
+  /** Minutes without a request after which a user's next request for a recording or photo is a new archived viewing (default 30). */
+  ARCHIVE_VIEWING_IDLE_MINUTES: Env.schema.number.optional(),
+  /** Key of the action archive's HMAC chain (at least 32 characters); unset, derived from APP_KEY. */
+  ARCHIVE_KEY: Env.schema.secret.optional(),
   /** Reverse proxies whose X-Forwarded-For is believed (IPs/CIDRs, comma-separated; empty: none). */
   TRUSTED_PROXIES: Env.schema.string.optional(),
 })

@@ -1,8 +1,12 @@
-import { createHash } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import AuditEntry from '#models/audit_entry'
+import { GENESIS_HASH, HEAD_MISMATCH_ACTION, entryHash, type SealedFields } from '#actions/audit/archive_chain'
+import { readHead, writeHead, type HeadState } from '#actions/audit/archive_head'
 
-export const GENESIS_HASH = '0'.repeat(64)
+export { GENESIS_HASH, entryHash } from '#actions/audit/archive_chain'
+export { verifyArchive } from '#actions/audit/verify_archive'
 
 export type Actor = { userId: number | null; name: string; iin?: string | null; role: string }
 export type ActionInput = {
@@ -13,91 +17,61 @@ export type ActionInput = {
   ip?: string
 }
 
-type HashedFields = Pick<
-  AuditEntry,
-  'userId' | 'actorName' | 'actorIin' | 'actorRole' | 'action' | 'subjectType' | 'subjectId' | 'details' | 'ip' | 'createdAt'
->
+/** Entries the archive writes about itself. */
+export const SYSTEM_ACTOR: Actor = { userId: null, name: 'system', role: 'system' }
 
-/** The hash that seals one entry to everything before it. */
-export function entryHash(prevHash: string, fields: HashedFields) {
-  const canonical = JSON.stringify([
-    fields.userId,
-    fields.actorName,
-    fields.actorIin,
-    fields.actorRole,
-    fields.action,
-    fields.subjectType,
-    fields.subjectId,
-    fields.details,
-    fields.ip,
-    fields.createdAt,
-  ])
-  return createHash('sha256').update(`${prevHash}\n${canonical}`).digest('hex')
+async function insertEntry(client: QueryClientContract, actor: Actor, input: ActionInput, prevHash: string) {
+  const fields: SealedFields = {
+    userId: actor.userId,
+    actorName: actor.name,
+    actorIin: actor.iin ?? null,
+    actorRole: actor.role,
+    action: input.action,
+    subjectType: input.subjectType ?? null,
+    subjectId: input.subjectId === undefined ? null : String(input.subjectId),
+    details: input.details ?? null,
+    ip: input.ip ?? null,
+    createdAt: new Date().toISOString(),
+  }
+  return AuditEntry.create({ ...fields, prevHash, hash: entryHash(prevHash, fields) }, { client })
+}
+
+function describeHead(found: HeadState) {
+  if (found.state === 'valid') return found.head
+  if (found.state === 'invalid') return { invalid: found.reason }
+  return null
 }
 
 /**
- * Appends one line to the action archive. Each entry carries the hash of the one before,
- * and `prev_hash` is unique, so two writers can never fork the chain: the loser retries.
+ * Appends one entry inside a transaction the caller holds (every transaction here begins
+ * IMMEDIATE, so no other process appends in between). The head file is rewritten before the
+ * caller commits. When the head does not match the database's newest entry (entries deleted,
+ * head replaced or removed, or a process that died between head and commit), the archive goes
+ * on but first writes what it found into the chain itself, where verification reports it.
  */
+export async function appendEntry(client: QueryClientContract, actor: Actor, input: ActionInput) {
+  let tail: { id: number; hash: string } | null =
+    (await client.from('audit_entries').orderBy('id', 'desc').select('id', 'hash').first()) ?? null
+  const found = await readHead()
+  let count: number
+  if (found.state === 'valid' && tail && found.head.id === tail.id && found.head.hash === tail.hash) {
+    count = found.head.count
+  } else if (found.state === 'missing' && !tail) {
+    count = 0
+  } else {
+    const [{ n }] = await client.from('audit_entries').count('* as n')
+    count = Number(n)
+    const database = { id: tail?.id ?? null, hash: tail?.hash ?? GENESIS_HASH, count }
+    logger.warn({ head: describeHead(found), database }, 'action archive head does not match the database')
+    tail = await insertEntry(client, SYSTEM_ACTOR, { action: HEAD_MISMATCH_ACTION, details: { head: describeHead(found), database } }, database.hash)
+    count++
+  }
+  const entry = await insertEntry(client, actor, input, tail?.hash ?? GENESIS_HASH)
+  await writeHead({ id: entry.id, hash: entry.hash, prevHash: entry.prevHash, count: count + 1 })
+  return entry
+}
+
+/** Appends one line to the action archive, in its own transaction. */
 export async function recordAction(actor: Actor, input: ActionInput) {
-  for (let tries = 0; ; tries++) {
-    try {
-      return await db.transaction(async (trx) => {
-        const last = await AuditEntry.query({ client: trx }).orderBy('id', 'desc').select('hash').first()
-        const fields: HashedFields = {
-          userId: actor.userId,
-          actorName: actor.name,
-          actorIin: actor.iin ?? null,
-          actorRole: actor.role,
-          action: input.action,
-          subjectType: input.subjectType ?? null,
-          subjectId: input.subjectId === undefined ? null : String(input.subjectId),
-          details: input.details ?? null,
-          ip: input.ip ?? null,
-          createdAt: new Date().toISOString(),
-        }
-        const prevHash = last?.hash ?? GENESIS_HASH
-        return AuditEntry.create({ ...fields, prevHash, hash: entryHash(prevHash, fields) }, { client: trx })
-      })
-    } catch (error) {
-      if (tries >= 5 || !String(error).includes('UNIQUE')) throw error
-    }
-  }
-}
-
-/** The archive in id order, read a page at a time so memory stays flat. */
-async function* auditRows(pageSize = 1000) {
-  let afterId = 0
-  for (;;) {
-    const rows = await db.from('audit_entries').where('id', '>', afterId).orderBy('id', 'asc').limit(pageSize)
-    if (rows.length === 0) return
-    yield* rows
-    afterId = rows[rows.length - 1].id
-  }
-}
-
-/** Walks the whole archive; returns the id of the first entry that does not match, if any. */
-export async function verifyArchive() {
-  let prevHash = GENESIS_HASH
-  let checked = 0
-  for await (const row of auditRows()) {
-    const fields: HashedFields = {
-      userId: row.user_id,
-      actorName: row.actor_name,
-      actorIin: row.actor_iin,
-      actorRole: row.actor_role,
-      action: row.action,
-      subjectType: row.subject_type,
-      subjectId: row.subject_id,
-      details: row.details ? JSON.parse(row.details) : null,
-      ip: row.ip,
-      createdAt: row.created_at,
-    }
-    if (row.prev_hash !== prevHash || entryHash(prevHash, fields) !== row.hash) {
-      return { ok: false as const, checked, brokenAt: row.id as number }
-    }
-    prevHash = row.hash
-    checked++
-  }
-  return { ok: true as const, checked }
+  return db.transaction((trx) => appendEntry(trx, actor, input))
 }
