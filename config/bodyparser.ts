@@ -3,17 +3,20 @@ import { defineConfig } from '@adonisjs/core/bodyparser'
 /*
 | Recording chunks arrive as raw bytes (application/octet-stream) and are streamed
 | to disk by the upload action itself, so the body parser leaves them alone.
+| JSON and form bodies are small (an event's details are at most 2 kB): anything larger is
+| refused with BODY_TOO_LARGE before it is read. Nothing takes multipart uploads, so none is
+| read (auto-processing would write every uploaded file to the temp folder, for anyone).
 */
 const bodyParserConfig = defineConfig({
   allowedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-  form: { convertEmptyStringsToNull: true, types: ['application/x-www-form-urlencoded'] },
+  form: { convertEmptyStringsToNull: true, limit: '64kb', types: ['application/x-www-form-urlencoded'] },
   json: {
     convertEmptyStringsToNull: true,
-    limit: '1mb',
+    limit: '64kb',
     types: ['application/json', 'application/json-patch+json', 'application/vnd.api+json', 'application/csp-report'],
   },
   multipart: {
-    autoProcess: true,
+    autoProcess: false,
     convertEmptyStringsToNull: true,
     processManually: [],
     limit: '20mb',
