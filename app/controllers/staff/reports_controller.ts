@@ -4,6 +4,7 @@ import ProctoringSession from '#models/proctoring_session'
 import Recording from '#models/recording'
 import AppError from '#exceptions/app_error'
 import { recordAction, type Actor } from '#actions/audit/record_action'
+import { recordAccess } from '#actions/audit/record_access'
 import { parseRange, recordingSource } from '#services/recording_source'
 import { processingProgress } from '#actions/reviews/processing_progress'
 import { PassThrough } from 'node:stream'
@@ -12,6 +13,9 @@ function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
   return { userId: user.id, name: user.fullName, iin: user.iin, role: user.role }
 }
+
+/** Roles whose opening of a report marks it as viewed. */
+const MARKS_VIEWED: string[] = ['proctor', 'admin']
 
 /** The detailed report of one session (seed 003): players, attempts, findings. */
 export default class ReportsController {
@@ -27,7 +31,8 @@ export default class ReportsController {
       .first()
     if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
 
-    if (!session.viewedAt) {
+    /* "Viewed" tells proctors which reports someone has reviewed; an auditor's look is not a review. */
+    if (!session.viewedAt && MARKS_VIEWED.includes(ctx.auth.use('web').user!.role)) {
       session.viewedAt = DateTime.now()
       await session.save()
     }
@@ -47,7 +52,7 @@ export default class ReportsController {
   }
 
   /** Server-sent events: the processing progress of one session, once a second, until it is done. */
-  async progress({ params, request, response }: HttpContext) {
+  async progress({ params, request, response, i18n }: HttpContext) {
     const session = await ProctoringSession.findBy('publicId', String(params.id))
     if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
     const stream = new PassThrough()
@@ -59,7 +64,8 @@ export default class ReportsController {
     const tick = async () => {
       await session.refresh()
       const progress = await processingProgress(session)
-      stream.write(`event: progress\ndata: ${JSON.stringify(progress)}\n\n`)
+      const errors = progress.errors.map((code) => ({ code, message: i18n.t(`errors.${code}`) }))
+      stream.write(`event: progress\ndata: ${JSON.stringify({ ...progress, errors })}\n\n`)
       if (progress.done) return stop()
       timer = setTimeout(() => void tick().catch(stop), 1000)
     }
@@ -72,8 +78,9 @@ export default class ReportsController {
   }
 
   /**
-   * Streams a recording to an allowed user, with byte ranges so players can seek. The
-   * start of every viewing (and every download) is written to the action archive.
+   * Streams a recording to an allowed user, with byte ranges so players can seek. Every
+   * access, whatever its range, is archived before a byte is sent: once per viewing, and
+   * every download (see record_access.ts).
    */
   async media(ctx: HttpContext) {
     const { params, request, response } = ctx
@@ -87,16 +94,15 @@ export default class ReportsController {
       response.header('Content-Range', `bytes */${source.size}`)
       throw new AppError('RANGE_INVALID', 416)
     }
-    if (download || !range || range.start === 0) {
-      const session = await ProctoringSession.find(recording.sessionId)
-      await recordAction(actorOf(ctx), {
-        action: download ? 'recording.download' : 'recording.view',
-        subjectType: 'recording',
-        subjectId: recording.id,
-        details: { session: session?.publicId, stream: recording.stream },
-        ip: request.ip(),
-      })
-    }
+    const session = await ProctoringSession.find(recording.sessionId)
+    await recordAccess(actorOf(ctx), {
+      subjectType: 'recording',
+      subjectId: recording.id,
+      download,
+      range: rangeHeader ?? null,
+      details: { session: session?.publicId, stream: recording.stream },
+      ip: request.ip(),
+    })
     const { start, end } = range ?? { start: 0, end: Math.max(0, source.size - 1) }
     response.header('Accept-Ranges', 'bytes')
     response.header('Content-Type', source.contentType)
