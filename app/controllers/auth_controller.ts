@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import User from '#models/user'
 import { loginValidator } from '#validators/auth'
+import { validateForm } from '#validators/request_input'
 import { recordAction } from '#actions/audit/record_action'
 
 export default class AuthController {
@@ -10,7 +11,7 @@ export default class AuthController {
 
   async login(ctx: HttpContext) {
     const { request, auth, session, response, i18n } = ctx
-    const { email, password } = await request.validateUsing(loginValidator)
+    const { email, password } = await validateForm(request, loginValidator)
     let user: User
     try {
       user = await User.verifyCredentials(email.toLowerCase(), password)

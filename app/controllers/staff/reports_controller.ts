@@ -8,6 +8,7 @@ import { recordAccess } from '#actions/audit/record_access'
 import { parseRange, recordingSource } from '#services/recording_source'
 import { processingProgress } from '#actions/reviews/processing_progress'
 import { PassThrough } from 'node:stream'
+import { idParam } from '#validators/request_input'
 
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
@@ -84,7 +85,8 @@ export default class ReportsController {
    */
   async media(ctx: HttpContext) {
     const { params, request, response } = ctx
-    const recording = await Recording.find(Number(params.id))
+    const id = idParam(params.id)
+    const recording = id === null ? null : await Recording.find(id)
     if (!recording) throw AppError.notFound('RECORDING_NOT_FOUND')
     const source = await recordingSource(recording)
     const download = request.input('download') === '1'
