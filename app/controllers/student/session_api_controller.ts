@@ -99,10 +99,12 @@ export default class SessionApiController {
   /** Upload speed test (S2): the browser times sending up to 4 MiB; the bytes are dropped. */
   async speedTest({ request, response }: HttpContext) {
     requireBodyType(request, ['application/octet-stream'])
+    const tooLarge = () => new AppError('BODY_TOO_LARGE', 413, { max: SPEED_TEST_MAX_BYTES })
+    if (Number(request.header('content-length') ?? 0) > SPEED_TEST_MAX_BYTES) throw tooLarge()
     let bytes = 0
     for await (const data of request.request) {
       bytes += (data as Buffer).length
-      if (bytes > SPEED_TEST_MAX_BYTES) throw new AppError('CHUNK_TOO_LARGE', 413, { max: SPEED_TEST_MAX_BYTES })
+      if (bytes > SPEED_TEST_MAX_BYTES) throw tooLarge()
     }
     return response.ok({ bytes })
   }
