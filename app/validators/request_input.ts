@@ -1,4 +1,5 @@
 import type { HttpRequest } from '@adonisjs/core/http'
+import { errors as vineErrors } from '@vinejs/vine'
 import AppError from '#exceptions/app_error'
 
 /*
@@ -27,9 +28,29 @@ function refuseOtherTypes(request: HttpRequest, types: string[]) {
   }
 }
 
+/**
+ * The body parser's JSON reader drops `__proto__` keys and `constructor.prototype` without a
+ * word, so the schema never sees them: find them in the text (escaped or not) and refuse
+ * them as the unknown keys they are.
+ */
+function refusePrototypeKeys(raw: string | null) {
+  if (!raw || !/__proto__|constructor|\\u/.test(raw)) return
+  const found: string[] = []
+  JSON.parse(raw, (key, value) => {
+    if (key === '__proto__' || key === 'constructor') found.push(key)
+    return value
+  })
+  if (found.length) {
+    throw new vineErrors.E_VALIDATION_ERROR(
+      found.map((key) => ({ field: key, rule: 'unknownKey', message: `The field "${key}" is not accepted here`, meta: { key } }))
+    )
+  }
+}
+
 /** The JSON body, validated. A body of another type is refused with CONTENT_TYPE_INVALID (415). */
 export function validateJson<Output>(request: HttpRequest, validator: Validator<Output>) {
   refuseOtherTypes(request, JSON_TYPES)
+  refusePrototypeKeys(request.raw())
   return validator.validate(request.body())
 }
 
@@ -52,12 +73,19 @@ export function requireBodyType(request: HttpRequest, types: string[]) {
 }
 
 /**
- * A route parameter that names a row by its number: digits only, no sign, no leading zero,
- * no exponent (`Number()` would take "1e3", " 7" and "0x10"). Anything else names nothing.
+ * A number in a route parameter or header (a sequence number, a count): digits only, no
+ * sign, no leading zero, no exponent (`Number()` would take "1e3", " 7", "7.0" and "0x7").
+ * Anything else is null.
  */
-export function idParam(value: unknown, max = Number.MAX_SAFE_INTEGER): number | null {
+export function wholeNumberParam(value: unknown, max = Number.MAX_SAFE_INTEGER): number | null {
   const text = String(value ?? '')
-  if (!/^[1-9][0-9]{0,15}$/.test(text)) return null
-  const id = Number(text)
-  return id <= max ? id : null
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) return null
+  const number = Number(text)
+  return number <= max ? number : null
+}
+
+/** A route parameter that names a row by its number (1 or more); anything else names nothing. */
+export function idParam(value: unknown, max = Number.MAX_SAFE_INTEGER): number | null {
+  const id = wholeNumberParam(value, max)
+  return id === null || id === 0 ? null : id
 }

@@ -71,23 +71,34 @@ export function details() {
   return vine.record(vine.any()).use(boundedDetails())
 }
 
+/**
+ * Control characters (NUL, line breaks...) and invisible format characters (zero-width
+ * spaces and joiners, right-to-left overrides, byte-order marks): they make one text look
+ * like another, in a log line, a search or an e-mail address.
+ */
+const HIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}]/u
+
 const wellFormedText = vine.createRule(
   (value, _options, field) => {
     if (typeof value !== 'string') return
-    // eslint-disable-next-line no-control-regex
-    if (!value.isWellFormed() || /[\u0000-\u001f\u007f]/.test(value)) {
+    if (!value.isWellFormed() || HIDDEN_CHARACTERS.test(value)) {
       field.report(`The ${field.name} field contains characters that are not allowed`, 'plainText', field)
     }
   },
   { name: 'plainText' }
 )
 
-/** A short text of plain, well-formed Unicode (no control characters). */
+/** A short text of plain, well-formed Unicode (no control or invisible format characters). */
 export function plainText(maxLength: number) {
   return vine
     .string()
     .maxLength(maxLength)
     .use(wellFormedText())
+}
+
+/** An e-mail address as staff accounts have them: ASCII before the @, nothing hidden. */
+export function emailAddress() {
+  return vine.string().trim().maxLength(254).email({ allow_utf8_local_part: false }).use(wellFormedText())
 }
 
 /** A JSON number (a numeric string is a wrong type in a JSON body). */

@@ -7,7 +7,7 @@ import { storeChunk } from '#actions/recordings/store_chunk'
 import { recordBrowserEvent } from '#actions/sessions/record_event'
 import { recordCheck } from '#actions/sessions/record_check'
 import { giveConsent, identityState, submitDocumentPhoto, submitFacePhoto } from '#actions/sessions/identity'
-import { idParam, requireBodyType, validateJson } from '#validators/request_input'
+import { idParam, requireBodyType, validateJson, wholeNumberParam } from '#validators/request_input'
 import {
   attemptTotalsValidator,
   checkValidator,
@@ -52,8 +52,9 @@ export default class SessionApiController {
       proctoringSession,
       {
         stream: String(params.stream),
-        seq: Number(params.seq),
-        attempt: Number(request.header('x-attempt')),
+        /* Plain digits only: "1e3", " 1" and "1.0" are not chunk or attempt numbers. */
+        seq: wholeNumberParam(params.seq) ?? Number.NaN,
+        attempt: idParam(request.header('x-attempt')) ?? Number.NaN,
         sha256: request.header('x-chunk-sha256')?.toLowerCase(),
         contentType: request.header('content-type'),
         contentLength: numberHeader(request.header('content-length')),
