@@ -120,7 +120,7 @@ test.group('Security headers', () => {
     for (const { name, response } of await everyPage()) {
       assert.equal(response.headers.get('cache-control'), 'no-store', name)
       assert.equal(response.headers.get('x-content-type-options'), 'nosniff', name)
-      assert.include(['same-origin', 'no-referrer'], response.headers.get('referrer-policy'), name)
+      assert.oneOf(response.headers.get('referrer-policy'), ['same-origin', 'no-referrer'], name)
     }
     /* The student API's answers too, refusals included. */
     const { link } = await examWithCandidate()
