@@ -12,7 +12,10 @@ process.env.APP_KEY ??= randomBytes(32).toString('base64url')
 process.env.PORT ??= String(20_000 + Math.floor(Math.random() * 30_000))
 process.env.HOST ??= '127.0.0.1'
 process.env.APP_URL ??= `http://127.0.0.1:${process.env.PORT}`
-process.env.SESSION_DRIVER = 'memory'
+/* Staff sessions in the database, as in production: logout and expiry are tested for real. */
+process.env.SESSION_DRIVER = 'database'
+/* Every test logs in from 127.0.0.1; only the login tests themselves should meet this limit. */
+process.env.LOGIN_ATTEMPTS_PER_ADDRESS ??= '1000'
 process.env.LOG_LEVEL ??= 'warn'
 
 new Ignitor(APP_ROOT, { importer })

@@ -1,6 +1,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import User, { STAFF_ROLES, type StaffRole } from '#models/user'
+import { changePassword } from '#actions/staff_users/change_password'
 
 /** node ace user:create --email a@b.kz --name "..." --role admin [--password ...] */
 export default class UserCreate extends BaseCommand {
@@ -11,8 +12,8 @@ export default class UserCreate extends BaseCommand {
   @flags.string({ description: 'Login e-mail', required: true })
   declare email: string
 
-  @flags.string({ description: 'Full name', default: '' })
-  declare name: string
+  @flags.string({ description: 'Full name (an existing account keeps its own when left out)' })
+  declare name?: string
 
   @flags.string({ description: 'admin | proctor | auditor', default: 'admin' })
   declare role: string
@@ -41,10 +42,16 @@ export default class UserCreate extends BaseCommand {
       this.exitCode = 1
       return
     }
-    const user = await User.updateOrCreate(
-      { email },
-      { email, password, fullName: this.name || email, role: this.role as StaffRole, active: true }
-    )
-    this.logger.success(`Staff account ${user.email} (${user.role}) ${existing ? 'updated' : 'created'}`)
+    const role = this.role as StaffRole
+    if (!existing) {
+      const user = await User.create({ email, password, fullName: this.name || email, role, active: true })
+      this.logger.success(`Staff account ${user.email} (${user.role}) created`)
+      return
+    }
+    existing.merge({ fullName: this.name || existing.fullName, role, active: true })
+    await existing.save()
+    /* A new password ends every session the account has open. */
+    const { sessionsEnded } = await changePassword(existing, password)
+    this.logger.success(`Staff account ${existing.email} (${existing.role}) updated; ${sessionsEnded} session(s) ended`)
   }
 }

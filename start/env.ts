@@ -8,7 +8,18 @@ export default await Env.create(new URL('../', import.meta.url), {
   APP_KEY: Env.schema.secret(),
   APP_URL: Env.schema.string(),
   LOG_LEVEL: Env.schema.string.optional(),
-  SESSION_DRIVER: Env.schema.enum(['cookie', 'memory'] as const),
+  /** Where staff login sessions live: database (default; ends on logout everywhere), cookie, memory. */
+  SESSION_DRIVER: Env.schema.enum.optional(['database', 'cookie', 'memory'] as const),
+  /** A staff session ends after this many minutes without a request (default 60). */
+  SESSION_IDLE_MINUTES: Env.schema.number.optional(),
+  /** A staff session ends this many hours after login, however busy (default 12). */
+  SESSION_MAX_HOURS: Env.schema.number.optional(),
+  /** Login attempts for one e-mail within a minute before it is refused (default 10). */
+  LOGIN_ATTEMPTS_PER_ACCOUNT: Env.schema.number.optional(),
+  /** Failed logins from one address within a minute, across accounts (default 30). */
+  LOGIN_ATTEMPTS_PER_ADDRESS: Env.schema.number.optional(),
+  /** How long a throttled account or address is refused, in minutes (default 15). */
+  LOGIN_BLOCK_MINUTES: Env.schema.number.optional(),
   /** Folder holding the SQLite file, recordings and photos. */
   DATA_DIR: Env.schema.string.optional(),
   DB_FILE: Env.schema.string.optional(),

@@ -7,6 +7,7 @@ import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import env from '#start/env'
 import { closeAbandonedSessions } from '#actions/sessions/close_abandoned'
+import { sweepStaffSessions } from '#actions/auth/sweep_sessions'
 
 function every(expression: string, name: string, job: () => Promise<unknown>) {
   let running = false
@@ -26,3 +27,6 @@ function every(expression: string, name: string, job: () => Promise<unknown>) {
 
 /* S9: close sessions whose student did not come back within the exam's reconnect window. */
 every(env.get('SWEEP_CRON', '*/10 * * * * *'), 'close_abandoned_sessions', closeAbandonedSessions)
+
+/* Staff sessions past their idle timeout or absolute lifetime (refused already; this frees the rows). */
+every('0 */5 * * * *', 'sweep_staff_sessions', sweepStaffSessions)

@@ -34,7 +34,7 @@ class AppProcess {
         PORT: String(this.port),
         HOST: '127.0.0.1',
         APP_URL: `http://127.0.0.1:${this.port}`,
-        SESSION_DRIVER: 'cookie',
+        SESSION_DRIVER: 'database',
         LOG_LEVEL: 'warn',
         ...this.extraEnv,
       },

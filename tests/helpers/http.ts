@@ -18,6 +18,11 @@ export class WebClient {
   private jar = new Map<string, string>()
   constructor(readonly baseUrl: string, private language = 'en') {}
 
+  /** The Cookie header this client sends now (to replay it from elsewhere). */
+  get cookieHeader() {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+
   async request(path: string, init: RequestInit = {}) {
     const headers = new Headers(init.headers)
     if (this.jar.size) headers.set('cookie', [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '))
