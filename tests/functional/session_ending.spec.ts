@@ -9,6 +9,7 @@ import ProctoringSession from '#models/proctoring_session'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, studentApi } from '#tests/helpers/http'
 import { webmChunk } from '#tests/helpers/chunks'
+import { sweepStaffSessions } from '#actions/auth/sweep_sessions'
 
 const baseUrl = () => env.get('APP_URL')
 const MINUTE = 60_000
@@ -155,5 +156,25 @@ test.group('Staff sessions end for real', () => {
     assert.isTrue(await opensResults(client))
     await age(user.id, { sinceStart: 12 * 60 * MINUTE + MINUTE, sinceLastRequest: MINUTE })
     assert.isFalse(await opensResults(client), 'past 12 hours: ended however busy')
+  })
+
+  test('sessions past their time are swept from the database', async ({ assert }) => {
+    const idle = await staffUser('proctor')
+    const old = await staffUser('proctor')
+    const live = await staffUser('proctor')
+    for (const { user, password } of [idle, old, live]) await loggedIn(user, password)
+    await age(idle.user.id, { sinceLastRequest: 61 * MINUTE })
+    await age(old.user.id, { sinceStart: 13 * 60 * MINUTE, sinceLastRequest: 0 })
+
+    await sweepStaffSessions()
+    const left = await db.from('staff_sessions').whereIn('user_id', [idle.user.id, old.user.id, live.user.id]).select('user_id')
+    assert.deepEqual(left.map((row) => row.user_id), [live.user.id])
+  })
+
+  test('student pages and API calls leave no staff session behind', async ({ assert }) => {
+    const count = async () => Number((await db.from('staff_sessions').count('* as n').first()).n)
+    const before = await count()
+    await recordingWithAChunk()
+    assert.equal(await count(), before)
   })
 })
