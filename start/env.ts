@@ -31,7 +31,14 @@ export default await Env.create(new URL('../', import.meta.url), {
   SWEEP_CRON: Env.schema.string.optional(),
   ANALYSIS_WINDOW_CHUNKS: Env.schema.number.optional(),
   FACE_MATCH_MIN_SIMILARITY: Env.schema.number.optional(),
+  /** Identity photos: longest side and width x height accepted, read from the header (default 4096, 4096x4096). */
+  PHOTO_MAX_SIDE: Env.schema.number.optional(),
+  PHOTO_MAX_PIXELS: Env.schema.number.optional(),
+  /** Threads per web process that decode photos and run the face model (default 1). */
+  FACE_THREADS: Env.schema.number.optional(),
   DEFAULT_LOCALE: Env.schema.enum.optional(['kk', 'ru', 'en'] as const),
+  /** Seconds after a session closes during which its last chunks, events and totals are still taken (default 120). */
+  CLOSED_SESSION_GRACE_SECONDS: Env.schema.number.optional(),
   /** Minutes without a request after which a user's next request for a recording or photo is a new archived viewing (default 30). */
   ARCHIVE_VIEWING_IDLE_MINUTES: Env.schema.number.optional(),
   /** Key of the action archive's HMAC chain (at least 32 characters); unset, derived from APP_KEY. */

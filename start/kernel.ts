@@ -5,17 +5,17 @@ server.errorHandler(() => import('#exceptions/handler'))
 
 server.use([
   () => import('#middleware/container_bindings_middleware'),
-  () => import('@adonisjs/static/static_middleware'),
+  /* public/ files (only URLs under public/'s own top-level names ever touch the disk). */
+  () => import('#middleware/public_files_middleware'),
   /* After static files (they get config/static.ts's headers), before routing (404s get these too). */
   () => import('#middleware/security_headers_middleware'),
 ])
 
 router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
-  () => import('@adonisjs/session/session_middleware'),
   () => import('#middleware/detect_locale_middleware'),
-  () => import('@adonisjs/shield/shield_middleware'),
-  () => import('@adonisjs/auth/initialize_auth_middleware'),
+  /* Cookie session, Shield and the staff login, for everything but the student API. */
+  () => import('#middleware/browser_session_middleware'),
 ])
 
 export const middleware = router.named({

@@ -26,25 +26,32 @@ router.get('/p/:sessionId/:token', [ExamPageController, 'phone'])
 router
   .group(() => {
     router.post('/attempts', [SessionApiController, 'startAttempt'])
-    router.post('/attempts/:number/totals', [SessionApiController, 'attemptTotals'])
     router.post('/checks', [SessionApiController, 'recordCheck'])
     router.post('/speed-test', [SessionApiController, 'speedTest'])
     router.post('/consent', [SessionApiController, 'consent'])
     router.post('/identity/face', [SessionApiController, 'storeFacePhoto'])
     router.post('/identity/document', [SessionApiController, 'storeDocumentPhoto'])
-    router.post('/events', [SessionApiController, 'recordEvent'])
-    router.post('/finish', [SessionApiController, 'finish'])
   })
   .prefix('/api/student/sessions/:sessionId')
   .use(middleware.student())
-/* The phone-camera page may send its own stream and its sign of life, nothing else. */
+/* What the page still sends in the moments after the session closed: its last events and totals. */
 router
   .group(() => {
-    router.post('/heartbeat', [SessionApiController, 'heartbeat'])
-    router.post('/recordings/:stream/chunks/:seq', [SessionApiController, 'storeChunk'])
+    router.post('/attempts/:number/totals', [SessionApiController, 'attemptTotals'])
+    router.post('/events', [SessionApiController, 'recordEvent'])
   })
   .prefix('/api/student/sessions/:sessionId')
-  .use(middleware.student({ allow: ['student', 'phone'] }))
+  .use(middleware.student({ whenClosed: 'grace' }))
+router
+  .post('/api/student/sessions/:sessionId/finish', [SessionApiController, 'finish'])
+  .use(middleware.student({ whenClosed: 'allow' }))
+/* The phone-camera page may send its own stream and its sign of life, nothing else. */
+router
+  .post('/api/student/sessions/:sessionId/heartbeat', [SessionApiController, 'heartbeat'])
+  .use(middleware.student({ allow: ['student', 'phone'], whenClosed: 'allow' }))
+router
+  .post('/api/student/sessions/:sessionId/recordings/:stream/chunks/:seq', [SessionApiController, 'storeChunk'])
+  .use(middleware.student({ allow: ['student', 'phone'], whenClosed: 'grace' }))
 
 /* Proctors, admins and auditors read results and reports. */
 router

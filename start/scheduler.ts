@@ -10,6 +10,8 @@ import { closeAbandonedSessions } from '#actions/sessions/close_abandoned'
 import { sweepStaffSessions } from '#actions/auth/sweep_sessions'
 
 function every(expression: string, name: string, job: () => Promise<unknown>) {
+  /* With several web processes (bin/server.ts), the first one runs the schedule. */
+  if ((process.env.WEB_PROCESS_INDEX ?? '0') !== '0') return
   let running = false
   const task = cron.schedule(expression, async () => {
     if (running) return

@@ -3,6 +3,7 @@ import type { I18n } from '@adonisjs/i18n'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import { isLocale, localeFromHeader, LOCALES } from '#services/locale'
+import { STUDENT_API_PREFIX } from '#middleware/browser_session_middleware'
 
 export const LOCALE_COOKIE = 'lang'
 
@@ -22,7 +23,8 @@ export default class DetectLocaleMiddleware {
         : (localeFromHeader(ctx.request.header('accept-language')) ?? i18nManager.defaultLocale)
 
     ctx.i18n = i18nManager.locale(locale)
-    if ('view' in ctx) {
+    /* The student API answers JSON only: no view to prepare. */
+    if ('view' in ctx && !ctx.request.url().startsWith(STUDENT_API_PREFIX)) {
       ctx.view.share({ i18n: ctx.i18n, locale, locales: LOCALES, currentUrl: ctx.request.url() })
     }
     return next()

@@ -1,65 +1,125 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { Transform } from 'node:stream'
 
 export class TooLargeError extends Error {}
 
 /** How many leading bytes `receiveToTemp` keeps in `head`. */
 export const HEAD_BYTES = 64
 
+/** Pieces of a body gathered before one write (a 3-second chunk is usually one write). */
+const WRITE_BATCH_BYTES = 1024 * 1024
+
+/**
+ * A body over the limit is still read to its end (and thrown away) up to this many bytes, so
+ * the client gets its 413 instead of a connection reset; past it the connection is dropped.
+ */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+/** Folders known to exist: each chunk would otherwise ask the disk again. */
+const knownFolders = new Set<string>()
+
+async function ensureFolder(folder: string) {
+  if (knownFolders.has(folder)) return
+  await mkdir(folder, { recursive: true })
+  if (knownFolders.size > 10_000) knownFolders.clear()
+  knownFolders.add(folder)
+}
+
+/** Reads what is left of a body and drops it, up to `limit` bytes (then stops reading). */
+export async function drainBody(source: AsyncIterator<Buffer>, limit = DRAIN_LIMIT_BYTES) {
+  let drained = 0
+  for (;;) {
+    const { value, done } = await source.next()
+    if (done) return true
+    drained += value.length
+    if (drained > limit) return false
+  }
+}
+
 /**
  * Streams `source` into a temporary file beside `finalPath`, hashing it on the way and
- * refusing more than `maxBytes`. Nothing is visible at `finalPath` until `commit()`.
+ * refusing more than `maxBytes`. Nothing is visible at `finalPath` until `commit()`, which
+ * makes the bytes durable (fdatasync), moves them into place and syncs the folder. Every
+ * received file must end in `commit()` or `discard()`.
  */
 export async function receiveToTemp(source: Readable, finalPath: string, maxBytes: number) {
-  await mkdir(dirname(finalPath), { recursive: true })
-  const tempPath = join(dirname(finalPath), `.${randomBytes(6).toString('hex')}.part`)
+  const folder = dirname(finalPath)
+  await ensureFolder(folder)
+  const tempPath = join(folder, `.${randomBytes(6).toString('hex')}.part`)
   const hash = createHash('sha256')
-  let size = 0
-  /* The first bytes, kept so the caller can check what kind of file this really is. */
-  const headParts: Buffer[] = []
+  const head: Buffer[] = []
   let headBytes = 0
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length
-      if (size > maxBytes) return done(new TooLargeError())
-      hash.update(chunk)
-      if (headBytes < HEAD_BYTES) {
-        headParts.push(chunk.subarray(0, HEAD_BYTES - headBytes))
-        headBytes += headParts[headParts.length - 1].length
-      }
-      done(null, chunk)
-    },
+  let size = 0
+  const file = await open(tempPath, 'wx').catch(async (error) => {
+    /* The folder went away since it was last seen (cleaned up by hand): make it again. */
+    if (error?.code !== 'ENOENT') throw error
+    knownFolders.delete(folder)
+    await ensureFolder(folder)
+    return open(tempPath, 'wx')
   })
-  try {
-    await pipeline(source, meter, createWriteStream(tempPath, { flags: 'wx' }))
-  } catch (error) {
+  const drop = async () => {
+    await file.close().catch(() => undefined)
     await rm(tempPath, { force: true })
+  }
+  try {
+    const body = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    for (;;) {
+      const { value, done } = await body.next()
+      if (done) break
+      size += value.length
+      if (size > maxBytes) {
+        if (!(await drainBody(body))) source.destroy()
+        throw new TooLargeError()
+      }
+      hash.update(value)
+      if (headBytes < HEAD_BYTES) {
+        const piece = value.subarray(0, HEAD_BYTES - headBytes)
+        head.push(piece)
+        headBytes += piece.length
+      }
+      pending.push(value)
+      pendingBytes += value.length
+      if (pendingBytes >= WRITE_BATCH_BYTES) {
+        await file.writev(pending)
+        pending = []
+        pendingBytes = 0
+      }
+    }
+    if (pending.length) await file.writev(pending)
+  } catch (error) {
+    await drop()
     throw error
   }
   return {
     size,
-    head: Buffer.concat(headParts),
+    head: Buffer.concat(head),
     sha256: hash.digest('hex'),
-    discard: () => rm(tempPath, { force: true }),
-    /** fsync the bytes, move them into place, then fsync the folder that names them. */
+    discard: drop,
+    /** fdatasync the bytes, move them into place, then fsync the folder that names them. */
     commit: async () => {
-      await fsyncPath(tempPath)
+      try {
+        await file.datasync()
+        await file.close()
+      } catch (error) {
+        await drop()
+        throw error
+      }
       await rename(tempPath, finalPath)
-      await fsyncPath(dirname(finalPath))
+      await syncFolder(folder)
     },
   }
 }
 
-async function fsyncPath(path: string) {
-  const handle = await open(path, 'r')
+async function syncFolder(path: string) {
+  let handle: FileHandle | undefined
   try {
+    handle = await open(path, 'r')
     await handle.sync()
   } finally {
-    await handle.close()
+    await handle?.close()
   }
 }

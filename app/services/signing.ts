@@ -12,9 +12,18 @@ export function safeEqual(a: string, b: string) {
   return left.length === right.length && timingSafeEqual(left, right)
 }
 
+/* Tokens already computed, by session: the student API checks one with every call. */
+const sessionTokens = new Map<string, string>()
+
 /** The bearer token a student's browser holds for one proctoring session. */
 export function sessionToken(publicId: string) {
-  return sign('student-session', publicId)
+  let token = sessionTokens.get(publicId)
+  if (!token) {
+    token = sign('student-session', publicId)
+    if (sessionTokens.size >= 50_000) sessionTokens.clear()
+    sessionTokens.set(publicId, token)
+  }
+  return token
 }
 
 export function verifySessionToken(publicId: string, token: string | undefined | null) {

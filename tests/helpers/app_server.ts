@@ -35,6 +35,8 @@ class AppProcess {
         HOST: '127.0.0.1',
         APP_URL: `http://127.0.0.1:${this.port}`,
         SESSION_DRIVER: 'database',
+        /* One web process unless a test asks for more (the load test runs one per core). */
+        WEB_PROCESSES: '1',
         LOG_LEVEL: 'warn',
         ...this.extraEnv,
       },

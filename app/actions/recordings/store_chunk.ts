@@ -1,16 +1,15 @@
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { DateTime } from 'luxon'
-import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
-import Attempt from '#models/attempt'
-import Recording, { STREAMS, type StreamKind } from '#models/recording'
-import RecordingChunk from '#models/recording_chunk'
-import ProctoringSession from '#models/proctoring_session'
+import { STREAMS, type StreamKind } from '#models/recording'
+import type { StudentSession } from '#middleware/student_session_middleware'
 import AppError from '#exceptions/app_error'
-import { dataDir, recordingsDir } from '#config/paths'
+import { dataDir } from '#config/paths'
 import { receiveToTemp, TooLargeError } from '#services/durable_file'
-import { enqueue } from '#services/queue'
+import { chunkContainerError } from '#services/media_container'
+import { enqueueWithin } from '#services/queue'
+import { sqlTime } from '#services/sql_time'
+import { batchedWrite, withConnection, type Database } from '#services/sqlite_direct'
 import analysis from '#config/analysis'
 
 /** Containers MediaRecorder produces, which the worker knows how to remux. */
@@ -24,6 +23,8 @@ export type ChunkHeader = {
   contentType: string | undefined
   contentLength: number | undefined
 }
+
+export type StoredChunk = { seq: number; sha256: string }
 
 export function maxChunkBytes() {
   return env.get('CHUNK_MAX_BYTES', 16 * 1024 * 1024)
@@ -42,101 +43,130 @@ function validate(header: ChunkHeader) {
   if (header.contentLength === 0) throw AppError.badRequest('CHUNK_EMPTY')
 }
 
+/** The attempt a chunk belongs to, whether it is the session's last, and the chunk if it is already stored. */
+function lookUp(conn: Database, sessionId: number, attempt: number, stream: string, seq: number) {
+  return conn
+    .prepare(
+      `SELECT a.id AS attempt_id,
+              a.number = (SELECT MAX(number) FROM attempts WHERE session_id = a.session_id) AS is_last,
+              c.sha256 AS stored_sha256
+         FROM attempts a
+         LEFT JOIN recordings r ON r.attempt_id = a.id AND r.stream = ?
+         LEFT JOIN recording_chunks c ON c.recording_id = r.id AND c.seq = ?
+        WHERE a.session_id = ? AND a.number = ?`
+    )
+    .get(stream, seq, sessionId, attempt) as { attempt_id: number; is_last: number; stored_sha256: string | null } | undefined
+}
+
+function answerForStored(storedSha256: string, sha256: string, seq: number) {
+  if (storedSha256 !== sha256) throw AppError.conflict('CHUNK_CONFLICT')
+  return { duplicate: true, chunk: { seq, sha256 } as StoredChunk }
+}
+
 /**
  * Stores one recording chunk and answers only once its bytes are on disk (fsync) and
  * recorded in the database. Sending the same chunk again is a no-op; chunks may arrive
- * in any order. A chunk that fails any check is not stored.
+ * in any order. A chunk that fails any check is not stored. Once the session is closed,
+ * only the last attempt's chunks still in flight are taken (the route allows a short grace).
  */
-export async function storeChunk(session: ProctoringSession, header: ChunkHeader, body: Readable) {
+export async function storeChunk(session: Pick<StudentSession, 'id' | 'publicId' | 'isOpen'>, header: ChunkHeader, body: Readable) {
   validate(header)
   const stream = header.stream as StreamKind
-  const attempt = await Attempt.query().where({ sessionId: session.id, number: header.attempt }).first()
-  if (!attempt) throw AppError.badRequest('ATTEMPT_NOT_FOUND')
+  const found = await withConnection((conn) => lookUp(conn, session.id, header.attempt, stream, header.seq))
+  if (!found) throw AppError.badRequest('ATTEMPT_NOT_FOUND')
+  if (!session.isOpen && !found.is_last) throw AppError.conflict('SESSION_CLOSED')
 
-  const finalPath = join(
-    recordingsDir,
+  const relativePath = join(
+    'recordings',
     session.publicId,
-    `attempt-${attempt.number}`,
+    `attempt-${header.attempt}`,
     stream,
     `${String(header.seq).padStart(6, '0')}.chunk`
   )
   let received
   try {
-    received = await receiveToTemp(body, finalPath, maxChunkBytes())
+    received = await receiveToTemp(body, join(dataDir, relativePath), maxChunkBytes())
   } catch (error) {
     if (error instanceof TooLargeError) throw new AppError('CHUNK_TOO_LARGE', 413, { max: maxChunkBytes() })
     throw error
   }
-  if (received.size === 0) {
+  const refusal =
+    received.size === 0
+      ? AppError.badRequest('CHUNK_EMPTY')
+      : received.sha256 !== header.sha256
+        ? new AppError('CHUNK_CHECKSUM_MISMATCH', 422)
+        : null
+  /* A playlist or any other file labelled as video must never become part of a recording. */
+  const containerError = refusal ? null : chunkContainerError(received.head, header.seq, header.contentType!)
+  if (refusal || containerError || found.stored_sha256) {
     await received.discard()
-    throw AppError.badRequest('CHUNK_EMPTY')
-  }
-  if (received.sha256 !== header.sha256) {
-    await received.discard()
-    throw new AppError('CHUNK_CHECKSUM_MISMATCH', 422)
-  }
-
-  const recording = await findOrCreateRecording(session, attempt, stream, header.contentType!)
-  const existing = await RecordingChunk.query().where({ recordingId: recording.id, seq: header.seq }).first()
-  if (existing) {
-    await received.discard()
-    if (existing.sha256 !== received.sha256) throw AppError.conflict('CHUNK_CONFLICT')
-    return { duplicate: true, chunk: existing }
+    if (refusal) throw refusal
+    if (containerError) throw new AppError(containerError, 415)
+    return answerForStored(found.stored_sha256!, received.sha256, header.seq)
   }
 
   await received.commit()
-  try {
-    const chunk = await db.transaction(async (trx) => {
-      const row = await RecordingChunk.create(
-        {
-          recordingId: recording.id,
-          seq: header.seq,
-          size: received.size,
-          sha256: received.sha256,
-          path: relative(dataDir, finalPath),
-          receivedAt: DateTime.now(),
-        },
-        { client: trx }
-      )
-      await trx
-        .from('recordings')
-        .where('id', recording.id)
-        .increment({ chunk_count: 1, bytes: received.size })
-      return row
+  const outcome = await batchedWrite((conn) =>
+    recordChunk(conn, {
+      sessionId: session.id,
+      attemptId: found.attempt_id,
+      stream,
+      mimeType: header.contentType!.slice(0, 100),
+      seq: header.seq,
+      size: received.size,
+      sha256: received.sha256,
+      path: relativePath,
     })
-    await queueAnalysisWindow(recording, header.seq)
-    return { duplicate: false, chunk }
-  } catch (error) {
-    /* Two copies of one chunk raced: the other one won, and holds the same bytes. */
-    const winner = await RecordingChunk.query().where({ recordingId: recording.id, seq: header.seq }).first()
-    if (winner && winner.sha256 === received.sha256) return { duplicate: true, chunk: winner }
-    throw error
-  }
+  )
+  /* Two copies of one chunk raced: the other one won. Same bytes: a duplicate; others: a conflict. */
+  if (outcome.storedSha256) return answerForStored(outcome.storedSha256, received.sha256, header.seq)
+  return { duplicate: false, chunk: { seq: header.seq, sha256: received.sha256 } as StoredChunk }
+}
+
+type ChunkRow = {
+  sessionId: number
+  attemptId: number
+  stream: StreamKind
+  mimeType: string
+  seq: number
+  size: number
+  sha256: string
+  path: string
 }
 
 /**
- * Analyse while the exam runs: once a window's worth of new webcam chunks is in, the
- * worker is asked to analyse them (one waiting job per recording at most).
+ * One transaction (shared with other chunks of the same moment, see batchedWrite): the
+ * recording if it is the stream's first chunk, the chunk's row, the recording's counters,
+ * and every `windowChunks` webcam chunks the analysis of the next window (A1).
  */
-async function queueAnalysisWindow(recording: Recording, seq: number) {
-  if (recording.stream !== 'webcam' || (seq + 1) % analysis.windowChunks !== 0) return
-  await enqueue('analyse_recording', { recordingId: recording.id }, { uniqueKey: `analyse_recording:${recording.id}` })
-}
-
-async function findOrCreateRecording(session: ProctoringSession, attempt: Attempt, stream: StreamKind, contentType: string) {
-  const search = { attemptId: attempt.id, stream }
-  const found = await Recording.query().where(search).first()
-  if (found) return found
-  try {
-    return await Recording.create({
-      ...search,
-      sessionId: session.id,
-      mimeType: contentType.slice(0, 100),
-      chunkCount: 0,
-      bytes: 0,
-      status: 'recording',
-    })
-  } catch {
-    return Recording.query().where(search).firstOrFail()
+function recordChunk(conn: Database, chunk: ChunkRow): { storedSha256?: string } {
+  const now = sqlTime()
+  conn
+    .prepare(
+      `INSERT INTO recordings (session_id, attempt_id, stream, mime_type, chunk_count, bytes, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 0, 0, 'recording', ?, ?) ON CONFLICT (attempt_id, stream) DO NOTHING`
+    )
+    .run(chunk.sessionId, chunk.attemptId, chunk.stream, chunk.mimeType, now, now)
+  const recording = conn
+    .prepare('SELECT id FROM recordings WHERE attempt_id = ? AND stream = ?')
+    .get(chunk.attemptId, chunk.stream) as { id: number }
+  const inserted = conn
+    .prepare(
+      `INSERT INTO recording_chunks (recording_id, seq, size, sha256, path, received_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (recording_id, seq) DO NOTHING`
+    )
+    .run(recording.id, chunk.seq, chunk.size, chunk.sha256, chunk.path, now)
+  if (inserted.changes === 0) {
+    const stored = conn
+      .prepare('SELECT sha256 FROM recording_chunks WHERE recording_id = ? AND seq = ?')
+      .get(recording.id, chunk.seq) as { sha256: string }
+    return { storedSha256: stored.sha256 }
   }
+  conn
+    .prepare('UPDATE recordings SET chunk_count = chunk_count + 1, bytes = bytes + ?, updated_at = ? WHERE id = ?')
+    .run(chunk.size, now, recording.id)
+  if (chunk.stream === 'webcam' && (chunk.seq + 1) % analysis.windowChunks === 0) {
+    enqueueWithin(conn, 'analyse_recording', { recordingId: recording.id }, { uniqueKey: `analyse_recording:${recording.id}` })
+  }
+  return {}
 }

@@ -1,12 +1,12 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import Attempt from '#models/attempt'
 import AppError from '#exceptions/app_error'
 import { startAttempt } from '#actions/sessions/start_attempt'
+import { sessionState } from '#actions/sessions/session_state'
 import { finishSession, recordChunkTotals } from '#actions/sessions/finish_session'
 import { storeChunk } from '#actions/recordings/store_chunk'
 import { recordBrowserEvent } from '#actions/sessions/record_event'
 import { recordCheck } from '#actions/sessions/record_check'
-import { giveConsent, identityState, submitDocumentPhoto, submitFacePhoto } from '#actions/sessions/identity'
+import { giveConsent, submitDocumentPhoto, submitFacePhoto } from '#actions/sessions/identity'
 import { idParam, requireBodyType, validateJson, wholeNumberParam } from '#validators/request_input'
 import {
   attemptTotalsValidator,
@@ -32,24 +32,16 @@ export default class SessionApiController {
   }
 
   /** The page's sign of life, answered with what the page must know (status, counts, phone). */
-  async heartbeat({ proctoringSession: session, request, response }: HttpContext) {
+  async heartbeat({ studentSession: session, request, response }: HttpContext) {
     await validateJson(request, emptyBodyValidator)
-    await session.refresh()
-    const attempt = await Attempt.query().where('sessionId', session.id).orderBy('number', 'desc').first()
-    return response.ok({
-      status: session.status,
-      endReason: session.endReason,
-      violations: session.violationCount,
-      attempt: attempt?.number ?? null,
-      phoneSeenAgoMs: session.phoneLastSeenAt ? -session.phoneLastSeenAt.diffNow().toMillis() : null,
-      identity: await identityState(session),
-    })
+    /* The middleware has just read the session: no need to read it again. */
+    return response.ok(await sessionState(session))
   }
 
-  async storeChunk({ proctoringSession, studentRole, params, request, response }: HttpContext) {
+  async storeChunk({ studentSession, studentRole, params, request, response }: HttpContext) {
     if (studentRole === 'phone' && params.stream !== 'phone') throw AppError.forbidden('SESSION_TOKEN_INVALID')
     const result = await storeChunk(
-      proctoringSession,
+      studentSession,
       {
         stream: String(params.stream),
         /* Plain digits only: "1e3", " 1" and "1.0" are not chunk or attempt numbers. */
