@@ -14,6 +14,7 @@ import { FACE_FINDINGS, rangesOf, type Range } from '../face/findings.js'
 import type { Frame } from '../transcode/frames.js'
 import { faceSamples, type State } from '../face/face_samples.js'
 import { windowFile, windowPath } from '../transcode/window.js'
+import { RecordingError, recordingFormat } from '../transcode/input.js'
 import { audioStartSeconds, detectVoice } from '../voice/voice_findings.js'
 import { computeCredibility } from '#actions/reviews/compute_credibility'
 
@@ -39,6 +40,10 @@ export async function analyseRecording(payload: { recordingId: number }) {
 
   const paths = chunks.slice(0, contiguous).map((c) => join(dataDir, c.path))
   const folder = dirname(dirname(paths[0]))
+  /* Windows are cut from WebM clusters; the first chunk's bytes say whether there are any. */
+  if ((await recordingFormat(paths[0])) !== 'matroska') {
+    throw new RecordingError('RECORDING_CONTAINER_INVALID', 'only WebM/Matroska webcam recordings are analysed')
+  }
   const file = await windowFile(paths, recording.analysedChunks, windowPath(folder, recording.id))
   try {
     const state: State = recording.analysisState ?? {}

@@ -7,6 +7,7 @@ import ProctoringSession from '#models/proctoring_session'
 import { dataDir } from '#config/paths'
 import { RetryLater } from '../queue.js'
 import { concatenate, encode, probeDuration, remux, thumbnail } from '../transcode/remux.js'
+import { recordingFormat } from '../transcode/input.js'
 import { analyseRecording } from './analyse_recording.js'
 import { computeCredibility } from '#actions/reviews/compute_credibility'
 
@@ -56,17 +57,19 @@ async function processRecording(session: ProctoringSession, recording: Recording
   await recording.save()
   /* Beside the attempt's chunk folders: recordings/<session>/attempt-N/<stream>.webm */
   const folder = join(dataDir, dirname(dirname(chunks[0].path)))
-  const extension = recording.mimeType.startsWith('video/mp4') ? 'mp4' : 'webm'
+  /* The container is read from the first chunk's bytes, never guessed by ffmpeg nor taken from the label. */
+  const format = await recordingFormat(join(dataDir, chunks[0].path))
+  const extension = format === 'mp4' ? 'mp4' : 'webm'
   const source = join(folder, `${recording.stream}.source.${extension}`)
   let target = join(folder, `${recording.stream}.${extension}`)
   try {
     await concatenate(chunks.map((chunk) => join(dataDir, chunk.path)), source)
     try {
-      await remux(source, target)
+      await remux(source, format, target)
     } catch (copyError) {
       /* The stream could not be copied as it is: re-encode it (GPU encoder where there is one). */
       target = join(folder, `${recording.stream}.mp4`)
-      await encode(source, target).catch((encodeError) => {
+      await encode(source, format, target).catch((encodeError) => {
         throw new Error(`${(copyError as Error).message}\nre-encoding failed too: ${(encodeError as Error).message.split('\n')[0]}`)
       })
     }

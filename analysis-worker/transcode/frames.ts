@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { formatOfFile, inputArgs, type InputFormat } from './input.js'
 
 export type Frame = { t: number; width: number; height: number; data: Uint8Array }
 
@@ -9,12 +10,12 @@ export type Frame = { t: number; width: number; height: number; data: Uint8Array
  */
 export async function* videoFrames(
   file: string,
-  options: { width: number; height: number }
+  options: { width: number; height: number; format?: InputFormat }
 ): AsyncGenerator<Frame> {
   const { width, height } = options
   const args = [
     '-hide_banner', '-nostdin', '-v', 'info', '-threads', '1', '-skip_frame', 'nokey',
-    '-copyts', '-i', file, '-map', '0:v:0', '-an', '-vf', `scale=${width}:${height},showinfo`, '-fps_mode', 'passthrough',
+    '-copyts', ...inputArgs(file, options.format ?? formatOfFile(file)), '-map', '0:v:0', '-an', '-vf', `scale=${width}:${height},showinfo`, '-fps_mode', 'passthrough',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ]
   const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -3,7 +3,10 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { promisify } from 'node:util'
 import ffmpeg from 'fluent-ffmpeg'
+import type { ContainerFormat } from '#services/media_container'
+import { formatOfFile, inputOptions, inputPath, type InputFormat } from './input.js'
 
 /** Writes the chunks end to end into one file: MediaRecorder chunks form one stream. */
 export async function concatenate(parts: string[], target: string) {
@@ -28,26 +31,34 @@ function run(command: ffmpeg.FfmpegCommand) {
   })
 }
 
-export function probeDuration(file: string) {
-  return new Promise<number | null>((resolve, reject) =>
-    ffmpeg.ffprobe(file, (error, data) => {
-      if (error) return reject(new Error(`ffprobe failed: ${error.message}`))
-      const duration = Number(data.format.duration)
-      resolve(Number.isFinite(duration) ? duration : null)
-    })
-  )
+/** A command reading `source` as `format` only (see `inputArgs`). */
+function reading(source: string, format: InputFormat) {
+  return ffmpeg(inputPath(source)).inputOptions(inputOptions(format))
+}
+
+export async function probeDuration(file: string) {
+  let stdout: string
+  try {
+    ;({ stdout } = await promisify(execFile)('ffprobe', [
+      '-v', 'error', ...inputOptions(formatOfFile(file)), '-show_entries', 'format=duration', '-of', 'json', inputPath(file),
+    ]))
+  } catch (error) {
+    throw new Error(`ffprobe failed: ${String((error as { stderr?: string }).stderr ?? error).trim().split('\n').at(-1)}`)
+  }
+  const duration = Number(JSON.parse(stdout)?.format?.duration)
+  return Number.isFinite(duration) ? duration : null
 }
 
 /**
  * Turns a recorded stream into a seekable file without re-encoding: WebM gets its cues
  * and duration, MP4 its index at the front (faststart). The result appears atomically.
  */
-export async function remux(source: string, target: string) {
+export async function remux(source: string, format: ContainerFormat, target: string) {
   const partial = `${target}.part`
   const mp4 = target.endsWith('.mp4')
   try {
     await run(
-      ffmpeg(source)
+      reading(source, format)
         .outputOptions(['-map 0', '-c copy', ...(mp4 ? ['-movflags +faststart', '-f mp4'] : ['-f webm'])])
         .output(partial)
     )
@@ -80,11 +91,11 @@ export function videoEncoder() {
  * A seekable MP4 by re-encoding, for recordings whose stream cannot be copied as it is
  * (a damaged container, an unusual codec). Slower than `remux`, so only a fallback.
  */
-export async function encode(source: string, target: string) {
+export async function encode(source: string, format: ContainerFormat, target: string) {
   const partial = `${target}.part`
   try {
     await run(
-      ffmpeg(source)
+      reading(source, format)
         .outputOptions(['-map 0:v:0?', '-map 0:a:0?', ...(await videoEncoder()), '-pix_fmt yuv420p', '-c:a aac', '-b:a 64k', '-movflags +faststart', '-f mp4'])
         .output(partial)
     )
@@ -96,5 +107,5 @@ export async function encode(source: string, target: string) {
 
 /** One still frame, for lists and reports. */
 export async function thumbnail(source: string, target: string, atSeconds: number) {
-  await run(ffmpeg(source).seekInput(atSeconds).outputOptions(['-frames:v 1', '-vf scale=320:-2', '-q:v 4']).output(target))
+  await run(reading(source, formatOfFile(source)).seekInput(atSeconds).outputOptions(['-frames:v 1', '-vf scale=320:-2', '-q:v 4']).output(target))
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
+import { formatOfFile, inputArgs, type InputFormat } from '../transcode/input.js'
 
 /**
  * Voice activity detection for recorded exams: where in the audio someone speaks, as time ranges.
@@ -40,12 +41,13 @@ export interface DetectOptions {
  */
 export function decodeAudio(
   file: string,
-  options: { startSeconds?: number; durationSeconds?: number } = {}
+  options: { startSeconds?: number; durationSeconds?: number; format?: InputFormat } = {}
 ): Promise<Float32Array> {
   const args = ['-nostdin', '-hide_banner', '-v', 'error']
   if (options.startSeconds) args.push('-ss', String(options.startSeconds))
   if (options.durationSeconds !== undefined) args.push('-t', String(options.durationSeconds))
-  args.push('-i', file, '-map', '0:a:0?', '-vn', '-sn', '-dn', '-f', 'f32le', '-ac', '1', '-ar', String(SAMPLE_RATE), '-')
+  /* The format is named and only local files are read: see transcode/input.ts. */
+  args.push(...inputArgs(file, options.format ?? formatOfFile(file)), '-map', '0:a:0?', '-vn', '-sn', '-dn', '-f', 'f32le', '-ac', '1', '-ar', String(SAMPLE_RATE), '-')
 
   return new Promise((resolve, reject) => {
     const child = spawn(FFMPEG, args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { decodeAudio, detectSpeech } from './vad.js'
+import { formatOfFile, inputOptions, inputPath } from '../transcode/input.js'
 
 const run = promisify(execFile)
 
@@ -8,7 +9,7 @@ const run = promisify(execFile)
 export async function audioStartSeconds(file: string) {
   const { stdout } = await run('ffprobe', [
     '-v', 'error', '-select_streams', 'a:0', '-read_intervals', '%+#1',
-    '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file,
+    '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', ...inputOptions(formatOfFile(file)), inputPath(file),
   ])
   const value = Number.parseFloat(stdout.trim().split('\n')[0])
   return Number.isFinite(value) ? value : 0

@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { randomBytes } from 'node:crypto'
 import env from '#start/env'
 import Job from '#models/job'
 import ProctoringEvent from '#models/proctoring_event'
@@ -8,6 +7,7 @@ import Recording from '#models/recording'
 import { WorkerProcess } from '#tests/helpers/app_server'
 import { candidatePhoto, examVideo, sliceIntoChunks, type Segment } from '#tests/helpers/exam_video'
 import { examWithCandidate } from '#tests/helpers/fixtures'
+import { webmChunk } from '#tests/helpers/chunks'
 import { openStudentLink, studentApi } from '#tests/helpers/http'
 import { runDueJobs } from '#tests/helpers/jobs'
 import { waitFor } from '#tests/helpers/wait'
@@ -97,7 +97,7 @@ test.group('Analysis worker', () => {
     const plan: Segment[] = [{ what: 'own', seconds: 8 }]
     const { api, chunks, session } = await recordedStudent('plan-short', plan)
     await upload(api, chunks)
-    await upload(api, [randomBytes(50_000), randomBytes(50_000)], 'screen', 'video/webm;codecs=vp8')
+    await upload(api, [webmChunk(0, 50_000), webmChunk(1, 50_000)], 'screen', 'video/webm;codecs=vp8')
     await api.finish(1, { webcam: chunks.length, screen: 2 })
     await Job.query().where('type', 'process_session').update({ maxAttempts: 1 })
     await runDueJobs()

@@ -10,6 +10,7 @@ import ProctoringSession from '#models/proctoring_session'
 import { dataDir, recordingsDir } from '#config/paths'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, sha256, studentApi } from '#tests/helpers/http'
+import { webmChunk } from '#tests/helpers/chunks'
 
 const baseUrl = () => env.get('APP_URL')
 
@@ -40,7 +41,7 @@ async function filesOnDisk(session: ProctoringSession) {
 test.group('Recording chunks', () => {
   test('a chunk is stored byte for byte and acknowledged with its checksum', async ({ assert }) => {
     const { api, session } = await startedStudent()
-    const body = randomBytes(50_000)
+    const body = webmChunk(0, 50_000)
     const response = await api.uploadChunk('webcam', 0, body)
     assert.equal(response.status, 201)
     const ack = await response.json()
@@ -54,7 +55,7 @@ test.group('Recording chunks', () => {
 
   test('a chunk sent twice is stored once', async ({ assert }) => {
     const { api, session } = await startedStudent()
-    const body = randomBytes(20_000)
+    const body = webmChunk(0, 20_000)
     assert.equal((await api.uploadChunk('webcam', 0, body)).status, 201)
     const again = await api.uploadChunk('webcam', 0, body)
     assert.equal(again.status, 200)
@@ -69,7 +70,7 @@ test.group('Recording chunks', () => {
 
   test('chunks arriving out of order play back in order', async ({ assert }) => {
     const { api, session } = await startedStudent()
-    const parts = [randomBytes(7000), randomBytes(9000), randomBytes(8000)]
+    const parts = [webmChunk(0, 7000), webmChunk(1, 9000), webmChunk(2, 8000)]
     for (const seq of [2, 0, 1]) assert.equal((await api.uploadChunk('screen', seq, parts[seq])).status, 201)
 
     const { user, password } = await staffUser('proctor')
@@ -139,7 +140,7 @@ test.group('Recording chunks', () => {
 
   test('finishing records the chunk totals and ends the session', async ({ assert }) => {
     const { api, session } = await startedStudent()
-    await api.uploadChunk('webcam', 0, randomBytes(500))
+    await api.uploadChunk('webcam', 0, webmChunk(0, 500))
     const response = await api.finish(1, { webcam: 1 })
     assert.equal(response.status, 200)
     await session.refresh()
