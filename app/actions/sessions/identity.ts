@@ -1,32 +1,33 @@
 import type { Readable } from 'node:stream'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { DateTime } from 'luxon'
 import IdentityCheck from '#models/identity_check'
 import ProctoringSession from '#models/proctoring_session'
-import { dataDir } from '#config/paths'
 import { storeIdentityPhoto } from '#actions/sessions/store_identity_photo'
-import { assessIdentityPhoto } from '#worker/face/face_engine'
+import { checkPhotoDecodes, judgeFacePhoto } from '#services/face_pool'
 
 /**
  * S4: the face photo is judged by the face model before it is accepted (exactly one face,
- * big, sharp and lit enough); the refusal says what to fix. The photo is kept either way.
+ * big, sharp and lit enough); the refusal says what to fix. A sound photo is kept either way.
+ * The model runs in the photo thread pool, never on the web process's event loop.
  */
 export async function submitFacePhoto(session: ProctoringSession, contentType: string | undefined, body: Readable) {
-  const check = await storeIdentityPhoto(session, 'face', contentType, body)
-  const verdict = await assessIdentityPhoto(await readFile(join(dataDir, check.photoPath)))
-  check.result = verdict.ok ? 'accepted' : 'rejected'
-  check.reason = verdict.ok ? null : (verdict.reason ?? 'NO_FACE')
-  check.details = { ...check.details, faces: verdict.faces, embedding: verdict.embedding ?? null }
-  await check.save()
-  return check
+  return storeIdentityPhoto(session, 'face', contentType, body, async (bytes) => {
+    const verdict = await judgeFacePhoto(bytes)
+    return {
+      result: verdict.ok ? 'accepted' : 'rejected',
+      reason: verdict.ok ? null : (verdict.reason ?? 'NO_FACE'),
+      details: { faces: verdict.faces, embedding: verdict.embedding ?? null },
+    }
+  })
 }
 
+/** The ID document is kept for staff to look at; it only has to be a sound picture. */
 export async function submitDocumentPhoto(session: ProctoringSession, contentType: string | undefined, body: Readable) {
-  const check = await storeIdentityPhoto(session, 'document', contentType, body)
-  check.result = 'accepted'
-  await check.save()
-  return check
+  return storeIdentityPhoto(session, 'document', contentType, body, async (bytes, format) => {
+    /* The pure-JavaScript decoders read JPEG and PNG; a WebP's header was read already. */
+    if (format !== 'webp') await checkPhotoDecodes(bytes)
+    return { result: 'accepted', reason: null }
+  })
 }
 
 export async function giveConsent(session: ProctoringSession) {

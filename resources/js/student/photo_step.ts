@@ -58,13 +58,18 @@ export function photoStep(root: HTMLElement, camera: MediaStream, api: StudentAp
       error.classList.add('alert-error')
       send.disabled = false
       const body = await response?.json().catch(() => undefined)
-      if (!response?.ok) return say(body?.error?.message ?? text.photo_failed)
+      if (!response?.ok) {
+        /* The server's refusal is translated already (PHOTO_TYPE_INVALID, PHOTO_CORRUPT, PHOTO_DIMENSIONS_TOO_LARGE...): retake and send again. */
+        root.dataset.rejected = body?.error?.code ?? 'UNREACHABLE'
+        return say(body?.error?.message ?? text.photo_failed)
+      }
       if (body?.result === 'rejected') {
         say(body.message)
         root.dataset.rejected = body.reason
         return
       }
       say(null)
+      delete root.dataset.rejected
       resolve()
     }
   })
