@@ -116,6 +116,11 @@ test.group('Pages under their Content-Security-Policy', (group) => {
       await student.start()
       /* The quiz, from the LMS's origin, shows in its frame (with the agent from /agent.js). */
       await student.page.frameLocator('[data-role="exam-frame"]').locator('#question').waitFor()
+      /*
+       * Chunks, heartbeats and events all finish: the page reads every no-store answer to its
+       * end (Chromium otherwise leaves the request open and its connection taken).
+       */
+      await student.page.waitForLoadState('networkidle', { timeout: 30_000 })
       const phone = await browser.newPage()
       await phone.goto((await student.page.locator('[data-testid="phone-qr"]').getAttribute('data-phone-url'))!)
       await phone.locator('[data-action="phone-start"]').click()

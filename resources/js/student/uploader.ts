@@ -1,4 +1,5 @@
 import { ChunkStore, type StoredChunk } from './chunk_store.js'
+import { settled } from './api.js'
 
 export type LedgerEntry = { attempt: number; stream: string; seq: number; sha256: string; size: number }
 
@@ -96,9 +97,9 @@ export class Uploader {
   private async send(chunk: StoredChunk): Promise<'stored' | 'rejected' | 'retry'> {
     let response: Response
     try {
-      response = await fetch(
-        `/api/student/sessions/${this.sessionId}/recordings/${chunk.stream}/chunks/${chunk.seq}`,
-        {
+      /* Read to the end even when stored (see settled): the connection then serves the next chunk. */
+      response = await settled(
+        await fetch(`/api/student/sessions/${this.sessionId}/recordings/${chunk.stream}/chunks/${chunk.seq}`, {
           method: 'POST',
           headers: {
             'Authorization': `Bearer ${this.token}`,
@@ -107,7 +108,7 @@ export class Uploader {
             'X-Chunk-Sha256': chunk.sha256,
           },
           body: chunk.blob,
-        }
+        })
       )
     } catch {
       return 'retry'
