@@ -9,7 +9,6 @@ export type Statement = {
 }
 export type Database = {
   prepare(sql: string): Statement
-  pragma(source: string): unknown
   transaction<F extends (...args: any[]) => any>(fn: F): F & { immediate: F }
 }
 
@@ -64,7 +63,7 @@ async function flush(firstTry = Date.now()) {
   let busy = false
   try {
     await withConnection((conn) => {
-      conn.pragma('busy_timeout = 0')
+      conn.prepare('PRAGMA busy_timeout = 0').get()
       try {
         conn
           .transaction(() => {
@@ -81,7 +80,7 @@ async function flush(firstTry = Date.now()) {
         if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() - firstTry > BUSY_TIMEOUT_MS) throw error
         busy = true
       } finally {
-        conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+        conn.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).get()
       }
     })
     if (busy) {
