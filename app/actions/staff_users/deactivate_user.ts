@@ -1,10 +1,8 @@
-import db from '@adonisjs/lucid/services/db'
 import type User from '#models/user'
-import { endSessionsOf } from '#services/staff_session_store'
-import { recordAction, type Actor } from '#actions/audit/record_action'
+import type { Actor } from '#actions/audit/record_action'
+import { CONSOLE_ACTOR, saveEndingSessions } from '#actions/staff_users/end_user_sessions'
 
-/** Who acts when an admin command is run on the server itself. */
-export const CONSOLE_ACTOR: Actor = { userId: null, name: 'console', role: 'system' }
+export { CONSOLE_ACTOR }
 
 /**
  * Disables a staff account: it can no longer log in (it answers like a wrong password), and
@@ -12,14 +10,5 @@ export const CONSOLE_ACTOR: Actor = { userId: null, name: 'console', role: 'syst
  */
 export async function deactivateUser(user: User, actor: Actor = CONSOLE_ACTOR, ip?: string) {
   user.active = false
-  await user.save()
-  const ended = await endSessionsOf(db.connection(), user.id)
-  await recordAction(actor, {
-    action: 'staff_user.deactivated',
-    subjectType: 'user',
-    subjectId: user.id,
-    details: { email: user.email, sessionsEnded: ended },
-    ip,
-  })
-  return { sessionsEnded: ended }
+  return saveEndingSessions(user, 'staff_user.deactivated', actor, ip)
 }
