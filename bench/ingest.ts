@@ -268,7 +268,8 @@ async function phase(name: string, withWorker: boolean, chunks: Record<'webcam' 
   const students: Student[] = []
   let held = { students: 0, p99: 0, perCore: 0, cores: 0 }
   console.log(`\n${name}: ${webProcesses} web process(es)${withWorker ? ' + 1 analysis worker' : ''}, steps of ${STEP} students, ${STEP_SECONDS} s each`)
-  for (let target = START; target <= MAX; target += STEP) {
+  /* With the worker taking a core, the web processes start from a lower number. */
+  for (let target = withWorker ? Math.max(STEP, Math.round(START / 3)) : START; target <= MAX; target += STEP) {
     /* Bring the new students in over 3 s, as they would arrive, then measure a whole step. */
     const joining = sessions.slice(students.length, target).map((s) => new Student(load, s.publicId, s.token, port))
     for (const [i, student] of joining.entries()) {
