@@ -19,7 +19,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { run } from './lib.js'
+import { appEnv, run } from './lib.js'
 import { freePort } from '../tests/helpers/app_server.js'
 import { Connection } from './http_client.js'
 import { webmChunks } from './webm_chunks.js'
@@ -212,16 +212,7 @@ class Load {
 async function phase(name: string, withWorker: boolean, chunks: Record<'webcam' | 'screen', Chunk[]>) {
   const port = await freePort()
   const appKey = randomBytes(32).toString('base64url')
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    APP_URL: `http://127.0.0.1:${port}`,
-    APP_KEY: appKey,
-    DATA_DIR: DATA,
-    LOG_LEVEL: 'warn',
-  }
+  const env = appEnv(port, DATA, appKey)
   await rm(DATA, { recursive: true, force: true })
   await run(NODE, ['ace.js', 'migration:run', '--force'], { env })
   await run(NODE, ['ace.js', 'db:seed'], { env })

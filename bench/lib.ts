@@ -23,3 +23,17 @@ export async function cpuOf(command: string, args: string[]) {
   })
   return cpuSeconds() - started
 }
+
+/** The environment the appliance's processes get in a bench: production mode, loopback, a scratch data folder. */
+export function appEnv(port: number, dataDir: string, appKey: string) {
+  return {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    APP_URL: `http://127.0.0.1:${port}`,
+    APP_KEY: appKey,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  }
+}

@@ -7,12 +7,12 @@
 */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { rm } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { candidatePhoto, sliceIntoChunks } from '../tests/helpers/exam_video.js'
-import { run } from './lib.js'
+import { appEnv, run } from './lib.js'
+import { freePort } from '../tests/helpers/app_server.js'
 import { hourRecording } from './make_recording.js'
 
 const SPEED = Number(process.env.SPEED ?? 20)
@@ -20,23 +20,9 @@ const CHUNK_SECONDS = 3
 const DATA = 'tmp/bench-data'
 const NODE = process.execPath
 
-const port = await new Promise<number>((resolve) => {
-  const probe = createServer().listen(0, '127.0.0.1', () => {
-    const { port: p } = probe.address() as { port: number }
-    probe.close(() => resolve(p))
-  })
-})
-const env = {
-  ...process.env,
-  NODE_ENV: 'production',
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  APP_URL: `http://127.0.0.1:${port}`,
-  APP_KEY: randomBytes(32).toString('base64url'),
-  SESSION_DRIVER: 'cookie',
-  DATA_DIR: DATA,
-  LOG_LEVEL: 'warn',
-}
+const port = await freePort()
+/* Staff sessions are not measured here: the cookie store keeps them out of the database. */
+const env = { ...appEnv(port, DATA, randomBytes(32).toString('base64url')), SESSION_DRIVER: 'cookie' }
 const ace = (...args: string[]) => run(NODE, ['ace.js', ...args], { env })
 
 await rm(DATA, { recursive: true, force: true })

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 export class TooLargeError extends Error {}
 
 /** How many leading bytes `receiveToTemp` keeps in `head`. */
-export const HEAD_BYTES = 64
+const HEAD_BYTES = 64
 
 /** Pieces of a body gathered before one write (a 3-second chunk is usually one write). */
 const WRITE_BATCH_BYTES = 1024 * 1024

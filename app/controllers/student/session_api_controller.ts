@@ -4,6 +4,7 @@ import { startAttempt } from '#actions/sessions/start_attempt'
 import { sessionState } from '#actions/sessions/session_state'
 import { finishSession, recordChunkTotals } from '#actions/sessions/finish_session'
 import { storeChunk } from '#actions/recordings/store_chunk'
+import { drainBody } from '#services/durable_file'
 import { recordBrowserEvent } from '#actions/sessions/record_event'
 import { recordCheck } from '#actions/sessions/record_check'
 import { giveConsent, submitDocumentPhoto, submitFacePhoto } from '#actions/sessions/identity'
@@ -95,9 +96,14 @@ export default class SessionApiController {
     const tooLarge = () => new AppError('BODY_TOO_LARGE', 413, { max: SPEED_TEST_MAX_BYTES })
     if (Number(request.header('content-length') ?? 0) > SPEED_TEST_MAX_BYTES) throw tooLarge()
     let bytes = 0
-    for await (const data of request.request) {
-      bytes += (data as Buffer).length
-      if (bytes > SPEED_TEST_MAX_BYTES) throw tooLarge()
+    const body = request.request[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+    for (let piece = await body.next(); !piece.done; piece = await body.next()) {
+      bytes += piece.value.length
+      if (bytes > SPEED_TEST_MAX_BYTES) {
+        /* Read the rest and drop it, so the browser gets its 413 instead of a reset connection. */
+        if (!(await drainBody(body))) request.request.destroy()
+        throw tooLarge()
+      }
     }
     return response.ok({ bytes })
   }
