@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net'
 
 export type Answer = { status: number; body: Buffer }
 
-type Pending = { head: string; body?: Buffer; resolve: (answer: Answer) => void; reject: (error: Error) => void }
+type Pending = { head: string; body?: Buffer; resolve: (answer: Answer) => void; reject: (error: Error) => void; resent?: boolean }
 
 /**
  * A minimal HTTP/1.1 keep-alive client on one socket, for load generation: requests are
@@ -28,12 +28,32 @@ export class Connection {
     return socket
   }
 
+  /** Requests answered on the current socket: a server may close a reused one as a request goes out. */
+  private served = 0
+
+  /**
+   * The socket closed. As a browser does, a request sent on a reused connection that got no
+   * answer at all (the server closed it while idle, as the request went out) is sent once
+   * more on a new connection; anything else fails.
+   */
   private fail(error: Error) {
-    this.closed = error
-    const failed = [this.inFlight, ...this.queue].filter(Boolean) as Pending[]
+    const pending = [this.inFlight, ...this.queue].filter(Boolean) as Pending[]
+    const resend = this.served > 0 && this.buffer.length === 0
     this.inFlight = undefined
     this.queue = []
-    for (const request of failed) request.reject(error)
+    this.buffer = Buffer.alloc(0)
+    this.served = 0
+    const again = pending.filter((request) => resend && !request.resent)
+    for (const request of pending) if (!again.includes(request)) request.reject(error)
+    if (again.length === 0) {
+      this.closed = error
+      return
+    }
+    for (const request of again) request.resent = true
+    this.queue = again
+    this.socket.removeAllListeners().on('error', () => undefined)
+    this.socket = this.open()
+    this.next()
   }
 
   get pending() {
@@ -91,6 +111,7 @@ export class Connection {
       this.buffer = rest
       const done = this.inFlight
       this.inFlight = undefined
+      this.served++
       done.resolve({ status, body })
       this.next()
     }

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -23,6 +23,7 @@ import { appEnv, run } from './lib.js'
 import { freePort } from '../tests/helpers/app_server.js'
 import { Connection } from './http_client.js'
 import { webmChunks } from './webm_chunks.js'
+import { chunkBytes, type ChunkLocation } from '../app/services/chunk_files.js'
 
 const START = Number(process.env.START ?? 100)
 const STEP = Number(process.env.STEP ?? 100)
@@ -131,8 +132,9 @@ class Student {
       const answer = await this.connection().request(method, path, { authorization: `Bearer ${this.token}`, ...headers }, body)
       this.load.record(kind, due, answer.status)
       return answer
-    } catch {
+    } catch (error) {
       this.load.record(kind, due, 0)
+      console.log(`  ${kind} failed: ${(error as Error).message}`)
       return undefined
     }
   }
@@ -294,16 +296,15 @@ async function phase(name: string, withWorker: boolean, chunks: Record<'webcam' 
   /* Every acknowledged chunk must be on disk, byte for byte, and in the database. */
   const check = new Database(join(DATA, 'proctor.sqlite3'), { readonly: true })
   const rowOf = check.prepare(
-    `select c.sha256, c.size, c.path from recording_chunks c join recordings r on r.id = c.recording_id
+    `select c.sha256, c.size, c.path, c.byte_offset as byteOffset from recording_chunks c join recordings r on r.id = c.recording_id
      join proctoring_sessions s on s.id = r.session_id where s.public_id = ? and r.stream = ? and c.seq = ?`
   )
   let lost = 0
   for (const chunk of load.acked) {
-    const row = rowOf.get(chunk.sessionId, chunk.stream, chunk.seq) as { sha256: string; size: number; path: string } | undefined
-    const file = row && join(DATA, row.path)
-    const onDisk = file && (await stat(file).catch(() => null))
-    if (!row || row.sha256 !== chunk.sha256 || !onDisk || onDisk.size !== chunk.size) lost++
-    else if (createHash('sha256').update(await readFile(file)).digest('hex') !== chunk.sha256) lost++
+    const row = rowOf.get(chunk.sessionId, chunk.stream, chunk.seq) as ChunkLocation & { sha256: string } | undefined
+    const onDisk = row && (await chunkBytes(DATA, row).catch(() => null))
+    if (!row || row.sha256 !== chunk.sha256 || !onDisk || onDisk.length !== chunk.size) lost++
+    else if (createHash('sha256').update(onDisk).digest('hex') !== chunk.sha256) lost++
   }
   const events = (check.prepare(`select count(*) as n from events where source = 'browser'`).get() as { n: number }).n
   check.close()

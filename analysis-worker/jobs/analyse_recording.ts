@@ -38,13 +38,13 @@ export async function analyseRecording(payload: { recordingId: number }) {
   while (contiguous < chunks.length && chunks[contiguous].seq === contiguous) contiguous++
   if (contiguous <= recording.analysedChunks) return
 
-  const paths = chunks.slice(0, contiguous).map((c) => join(dataDir, c.path))
-  const folder = dirname(dirname(paths[0]))
+  const gapFree = chunks.slice(0, contiguous)
+  const folder = join(dataDir, dirname(dirname(gapFree[0].path)))
   /* Windows are cut from WebM clusters; the first chunk's bytes say whether there are any. */
-  if ((await recordingFormat(paths[0])) !== 'matroska') {
+  if ((await recordingFormat(gapFree[0])) !== 'matroska') {
     throw new RecordingError('RECORDING_CONTAINER_INVALID', 'only WebM/Matroska webcam recordings are analysed')
   }
-  const file = await windowFile(paths, recording.analysedChunks, windowPath(folder, recording.id))
+  const file = await windowFile(gapFree, recording.analysedChunks, windowPath(folder, recording.id))
   try {
     const state: State = recording.analysisState ?? {}
     const reference = await referenceEmbedding(recording.sessionId)

@@ -58,12 +58,12 @@ async function processRecording(session: ProctoringSession, recording: Recording
   /* Beside the attempt's chunk folders: recordings/<session>/attempt-N/<stream>.webm */
   const folder = join(dataDir, dirname(dirname(chunks[0].path)))
   /* The container is read from the first chunk's bytes, never guessed by ffmpeg nor taken from the label. */
-  const format = await recordingFormat(join(dataDir, chunks[0].path))
+  const format = await recordingFormat(chunks[0])
   const extension = format === 'mp4' ? 'mp4' : 'webm'
   const source = join(folder, `${recording.stream}.source.${extension}`)
   let target = join(folder, `${recording.stream}.${extension}`)
   try {
-    await concatenate(chunks.map((chunk) => join(dataDir, chunk.path)), source)
+    await concatenate(chunks, source)
     try {
       await remux(source, format, target)
     } catch (copyError) {

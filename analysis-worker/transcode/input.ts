@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises'
+import { chunkBytes, type ChunkLocation } from '#services/chunk_files'
+import { dataDir } from '#config/paths'
 import { containerFormat, type ContainerFormat } from '#services/media_container'
 
 /** A recording the worker refuses to read, with a stable code the report can translate. */
@@ -48,16 +49,8 @@ export function formatOfFile(file: string): InputFormat {
  * The container of a stored recording, from the first bytes of its first chunk (checked at
  * upload as well; chunks stored before that check, or put there by other means, are checked here).
  */
-export async function recordingFormat(firstChunk: string): Promise<ContainerFormat> {
-  const handle = await open(firstChunk, 'r')
-  let head: Buffer
-  try {
-    const buffer = Buffer.alloc(64)
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
-    head = buffer.subarray(0, bytesRead)
-  } finally {
-    await handle.close()
-  }
+export async function recordingFormat(firstChunk: ChunkLocation): Promise<ContainerFormat> {
+  const head = await chunkBytes(dataDir, firstChunk, 64)
   const format = containerFormat(head)
   if (!format) throw new RecordingError('RECORDING_CONTAINER_INVALID', 'the first chunk is neither WebM/Matroska nor MP4')
   return format

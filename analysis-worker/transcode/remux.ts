@@ -1,18 +1,20 @@
 import { execFile } from 'node:child_process'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import ffmpeg from 'fluent-ffmpeg'
 import type { ContainerFormat } from '#services/media_container'
+import { chunkStream, type ChunkLocation } from '#services/chunk_files'
+import { dataDir } from '#config/paths'
 import { formatOfFile, inputOptions, inputPath, type InputFormat } from './input.js'
 
 /** Writes the chunks end to end into one file: MediaRecorder chunks form one stream. */
-export async function concatenate(parts: string[], target: string) {
+export async function concatenate(chunks: ChunkLocation[], target: string) {
   await mkdir(dirname(target), { recursive: true })
   const out = createWriteStream(target)
-  for (const part of parts) await pipeline(createReadStream(part), out, { end: false })
+  for (const chunk of chunks) await pipeline(chunkStream(dataDir, chunk), out, { end: false })
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
 }
 

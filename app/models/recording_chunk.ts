@@ -17,9 +17,13 @@ export default class RecordingChunk extends BaseModel {
   @column({ columnName: 'sha256' })
   declare sha256: string
 
-  /** Relative to the data dir. */
+  /** The file holding the chunk, relative to the data dir; shared with the stream's other chunks. */
   @column()
   declare path: string
+
+  /** Where the chunk's bytes begin in that file (see app/services/chunk_files.ts). */
+  @column()
+  declare byteOffset: number
 
   @column.dateTime()
   declare receivedAt: DateTime

@@ -38,6 +38,48 @@ export async function drainBody(source: AsyncIterator<Buffer>, limit = DRAIN_LIM
   }
 }
 
+/** What `readBody` learnt of a body it passed on. */
+export type BodySummary = { size: number; head: Buffer; sha256: string }
+
+/**
+ * Reads `source` to its end, hashing it and keeping its first bytes, and hands the pieces to
+ * `write` about a megabyte at a time (a 3-second chunk is usually one write). More than
+ * `maxBytes` throws `TooLargeError` after draining the rest (see `drainBody`).
+ */
+export async function readBody(source: Readable, maxBytes: number, write: (pieces: Buffer[]) => Promise<unknown>): Promise<BodySummary> {
+  const hash = createHash('sha256')
+  const head: Buffer[] = []
+  let headBytes = 0
+  let size = 0
+  const body = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  for (;;) {
+    const { value, done } = await body.next()
+    if (done) break
+    size += value.length
+    if (size > maxBytes) {
+      if (!(await drainBody(body))) source.destroy()
+      throw new TooLargeError()
+    }
+    hash.update(value)
+    if (headBytes < HEAD_BYTES) {
+      const piece = value.subarray(0, HEAD_BYTES - headBytes)
+      head.push(piece)
+      headBytes += piece.length
+    }
+    pending.push(value)
+    pendingBytes += value.length
+    if (pendingBytes >= WRITE_BATCH_BYTES) {
+      await write(pending)
+      pending = []
+      pendingBytes = 0
+    }
+  }
+  if (pending.length) await write(pending)
+  return { size, head: Buffer.concat(head), sha256: hash.digest('hex') }
+}
+
 /**
  * Streams `source` into a temporary file beside `finalPath`, hashing it on the way and
  * refusing more than `maxBytes`. Nothing is visible at `finalPath` until `commit()`, which
@@ -46,58 +88,21 @@ export async function drainBody(source: AsyncIterator<Buffer>, limit = DRAIN_LIM
  */
 export async function receiveToTemp(source: Readable, finalPath: string, maxBytes: number) {
   const folder = dirname(finalPath)
-  await ensureFolder(folder)
   const tempPath = join(folder, `.${randomBytes(6).toString('hex')}.part`)
-  const hash = createHash('sha256')
-  const head: Buffer[] = []
-  let headBytes = 0
-  let size = 0
-  const file = await open(tempPath, 'wx').catch(async (error) => {
-    /* The folder went away since it was last seen (cleaned up by hand): make it again. */
-    if (error?.code !== 'ENOENT') throw error
-    knownFolders.delete(folder)
-    await ensureFolder(folder)
-    return open(tempPath, 'wx')
-  })
+  const file = await openInFolder(tempPath, 'wx')
   const drop = async () => {
     await file.close().catch(() => undefined)
     await rm(tempPath, { force: true })
   }
+  let summary: BodySummary
   try {
-    const body = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-    let pending: Buffer[] = []
-    let pendingBytes = 0
-    for (;;) {
-      const { value, done } = await body.next()
-      if (done) break
-      size += value.length
-      if (size > maxBytes) {
-        if (!(await drainBody(body))) source.destroy()
-        throw new TooLargeError()
-      }
-      hash.update(value)
-      if (headBytes < HEAD_BYTES) {
-        const piece = value.subarray(0, HEAD_BYTES - headBytes)
-        head.push(piece)
-        headBytes += piece.length
-      }
-      pending.push(value)
-      pendingBytes += value.length
-      if (pendingBytes >= WRITE_BATCH_BYTES) {
-        await file.writev(pending)
-        pending = []
-        pendingBytes = 0
-      }
-    }
-    if (pending.length) await file.writev(pending)
+    summary = await readBody(source, maxBytes, (pieces) => file.writev(pieces))
   } catch (error) {
     await drop()
     throw error
   }
   return {
-    size,
-    head: Buffer.concat(head),
-    sha256: hash.digest('hex'),
+    ...summary,
     discard: drop,
     /** fdatasync the bytes, move them into place, then fsync the folder that names them. */
     commit: async () => {
@@ -114,7 +119,19 @@ export async function receiveToTemp(source: Readable, finalPath: string, maxByte
   }
 }
 
-async function syncFolder(path: string) {
+/** Opens `path`, making its folder first (and again, if it was removed by hand since it was last seen). */
+export async function openInFolder(path: string, flags: string | number) {
+  const folder = dirname(path)
+  await ensureFolder(folder)
+  return open(path, flags).catch(async (error) => {
+    if (error?.code !== 'ENOENT') throw error
+    knownFolders.delete(folder)
+    await ensureFolder(folder)
+    return open(path, flags)
+  })
+}
+
+export async function syncFolder(path: string) {
   let handle: FileHandle | undefined
   try {
     handle = await open(path, 'r')

@@ -1,12 +1,13 @@
-import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
 import Recording from '#models/recording'
 import RecordingChunk from '#models/recording_chunk'
 import { dataDir } from '#config/paths'
+import { chunkStream, type ChunkLocation } from '#services/chunk_files'
 
-type Part = { path: string; size: number }
+/** A part of the recording's bytes: a chunk, or the whole seekable file (at offset 0). */
+type Part = ChunkLocation
 
 /**
  * A recording as one byte range: the worker's seekable file once it is ready, otherwise
@@ -17,11 +18,11 @@ export async function recordingSource(recording: Recording) {
   let contentType = recording.mimeType.split(';')[0]
   if (recording.status === 'ready' && recording.filePath) {
     const path = join(dataDir, recording.filePath)
-    parts = [{ path, size: (await stat(path)).size }]
+    parts = [{ path: recording.filePath, size: (await stat(path)).size }]
     contentType = recording.filePath.endsWith('.mp4') ? 'video/mp4' : 'video/webm'
   } else {
     const chunks = await RecordingChunk.query().where('recordingId', recording.id).orderBy('seq', 'asc')
-    parts = chunks.map((chunk) => ({ path: join(dataDir, chunk.path), size: chunk.size }))
+    parts = chunks
   }
   const size = parts.reduce((sum, part) => sum + part.size, 0)
   return { size, contentType, read: (start: number, end: number) => readRange(parts, start, end) }
@@ -37,7 +38,7 @@ function readRange(parts: Part[], start: number, end: number): Readable {
       if (partEnd >= start && offset <= end) {
         const from = Math.max(start, offset) - offset
         const to = Math.min(end, partEnd) - offset
-        for await (const data of createReadStream(part.path, { start: from, end: to })) {
+        for await (const data of chunkStream(dataDir, part, from, to)) {
           if (!output.write(data)) await new Promise((resolve) => output.once('drain', resolve))
         }
       }

@@ -1,5 +1,6 @@
-import db from '@adonisjs/lucid/services/db'
-import { BUSY_TIMEOUT_MS } from '#services/sqlite_connection'
+import BetterSqlite3 from 'better-sqlite3'
+import { dbFile } from '#config/paths'
+import { BUSY_TIMEOUT_MS, configureConnection } from '#services/sqlite_connection'
 
 /** The parts of a better-sqlite3 connection used here (the package ships no types). */
 export type Statement = {
@@ -9,23 +10,49 @@ export type Statement = {
 }
 export type Database = {
   prepare(sql: string): Statement
+  pragma(source: string): unknown
   transaction<F extends (...args: any[]) => any>(fn: F): F & { immediate: F }
 }
 
+/** Our own connection to the app's SQLite file, opened on first use. */
+let own: Database | undefined
+
+function connection() {
+  if (!own) {
+    own = configureConnection(new BetterSqlite3(dbFile)) as Database
+    /*
+     * SQLite waits for another process's write lock inside its busy handler, which would stop
+     * the whole event loop (up to 100 ms a time). This connection never waits there: a busy
+     * lock is tried again a moment later instead (see below), with the event loop free.
+     */
+    own.pragma('busy_timeout = 0')
+  }
+  return own
+}
+
+function isBusy(error: unknown) {
+  const code = (error as { code?: string })?.code
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
+}
+
+const later = () => new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 2))
+
 /**
- * Plain prepared statements on the app's own SQLite connection, for the few paths every
- * student hits every few seconds (chunks, heartbeats): the ORM builds, prepares and
- * hydrates each query anew, which was most of the event loop under load. The connection is
- * the pool's single one (borrowed, used synchronously, given back), so these statements
- * and Lucid's queries never wait on each other inside one process.
+ * Plain prepared statements on a connection of this module's own, for the few paths every
+ * student hits every few seconds (chunks, heartbeats): the ORM builds, prepares and hydrates
+ * each query anew, which was most of the event loop under load, and borrowing the ORM's
+ * connection from its pool cost more than the query. `use` runs synchronously, so nothing
+ * else runs on this connection meanwhile; it only reads, or writes through `batchedWrite`.
  */
 export async function withConnection<T>(use: (conn: Database) => T): Promise<T> {
-  const client = (db.connection().getWriteClient() as any).client
-  const conn: Database = await client.acquireConnection()
-  try {
-    return use(conn)
-  } finally {
-    await client.releaseConnection(conn)
+  const firstTry = Date.now()
+  for (;;) {
+    try {
+      return use(connection())
+    } catch (error) {
+      if (!isBusy(error) || Date.now() - firstTry > BUSY_TIMEOUT_MS) throw error
+    }
+    await later()
   }
 }
 
@@ -51,10 +78,9 @@ export function batchedWrite<T>(run: (conn: Database) => T): Promise<T> {
 }
 
 /**
- * Waiting for another process's write lock inside SQLite blocks the whole event loop (its busy
- * handler sleeps, up to 100 ms a time). So the batch asks for the lock without waiting and,
- * when another process holds it, steps back and tries again a moment later, leaving the event
- * loop free meanwhile. Past BUSY_TIMEOUT_MS it gives up as SQLite would.
+ * The batch asks for the write lock without waiting (see `connection`) and, when another
+ * connection holds it, steps back and tries again a moment later. Past BUSY_TIMEOUT_MS it
+ * gives up as SQLite would.
  */
 async function flush(firstTry = Date.now()) {
   const batch = waiting
@@ -62,27 +88,24 @@ async function flush(firstTry = Date.now()) {
   const outcomes: { ok: boolean; value: unknown }[] = []
   let busy = false
   try {
-    await withConnection((conn) => {
-      conn.prepare('PRAGMA busy_timeout = 0').get()
-      try {
-        conn
-          .transaction(() => {
-            for (const write of batch) {
-              try {
-                outcomes.push({ ok: true, value: conn.transaction(() => write.run(conn))() })
-              } catch (error) {
-                outcomes.push({ ok: false, value: error })
-              }
+    const conn = connection()
+    try {
+      conn
+        .transaction(() => {
+          for (const write of batch) {
+            try {
+              outcomes.push({ ok: true, value: conn.transaction(() => write.run(conn))() })
+            } catch (error) {
+              outcomes.push({ ok: false, value: error })
             }
-          })
-          .immediate()
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() - firstTry > BUSY_TIMEOUT_MS) throw error
-        busy = true
-      } finally {
-        conn.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).get()
-      }
-    })
+          }
+        })
+        .immediate()
+    } catch (error) {
+      if (!isBusy(error) || Date.now() - firstTry > BUSY_TIMEOUT_MS) throw error
+      busy = true
+      outcomes.length = 0
+    }
     if (busy) {
       /* Nothing was written: this batch goes first when the lock is tried again. */
       waiting = [...batch, ...waiting]

@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import db from '@adonisjs/lucid/services/db'
+import { chunkBytes } from '#services/chunk_files'
 import { dataDir } from '#config/paths'
 import type { BrowserContext } from 'playwright-core'
 import ProctoringSession from '#models/proctoring_session'
@@ -127,13 +126,13 @@ test.group('An exam from the student link to the proctor report', (group) => {
       .join('recordings', 'recordings.id', 'recording_chunks.recording_id')
       .join('attempts', 'attempts.id', 'recordings.attempt_id')
       .where('recordings.session_id', session.id)
-      .select('attempts.number as attempt', 'recordings.stream', 'recording_chunks.seq', 'recording_chunks.sha256', 'recording_chunks.size', 'recording_chunks.path')
+      .select('attempts.number as attempt', 'recordings.stream', 'recording_chunks.seq', 'recording_chunks.sha256', 'recording_chunks.size', 'recording_chunks.path', 'recording_chunks.byte_offset as byteOffset')
     const key = (c: { attempt: number; stream: string; seq: number }) => `${c.attempt}/${c.stream}/${c.seq}`
     assert.isAbove(ledger.length, 8)
     assert.sameMembers(stored.map(key), ledger.map(key), 'every recorded chunk is stored, and nothing else')
     for (const entry of ledger) {
       const row = stored.find((c) => key(c) === key(entry))!
-      const bytes = await readFile(join(dataDir, row.path))
+      const bytes = await chunkBytes(dataDir, row)
       assert.equal(bytes.length, entry.size, `${key(entry)} size`)
       assert.equal(createHash('sha256').update(bytes).digest('hex'), entry.sha256, `${key(entry)} bytes`)
     }

@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import db from '@adonisjs/lucid/services/db'
+import { chunkBytes } from '#services/chunk_files'
 import type { BrowserContext } from 'playwright-core'
 import Attempt from '#models/attempt'
 import ProctoringEvent from '#models/proctoring_event'
@@ -32,12 +31,12 @@ async function assertAllChunksStored(assert: any, session: ProctoringSession, le
     .join('recordings', 'recordings.id', 'recording_chunks.recording_id')
     .join('attempts', 'attempts.id', 'recordings.attempt_id')
     .where('recordings.session_id', session.id)
-    .select('attempts.number as attempt', 'recordings.stream', 'recording_chunks.seq', 'recording_chunks.path')
+    .select('attempts.number as attempt', 'recordings.stream', 'recording_chunks.seq', 'recording_chunks.path', 'recording_chunks.byte_offset as byteOffset', 'recording_chunks.size')
   const key = (c: { attempt: number; stream: string; seq: number }) => `${c.attempt}/${c.stream}/${c.seq}`
   assert.sameMembers(stored.map(key), ledger.map(key))
   for (const entry of ledger) {
     const row = stored.find((c) => key(c) === key(entry))!
-    const bytes = await readFile(join(dataDir, row.path))
+    const bytes = await chunkBytes(dataDir, row)
     assert.equal(createHash('sha256').update(bytes).digest('hex'), entry.sha256, key(entry))
   }
 }

@@ -1,15 +1,13 @@
 import { test } from '@japa/runner'
-import { existsSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import env from '#start/env'
 import Recording from '#models/recording'
 import RecordingChunk from '#models/recording_chunk'
 import ProctoringSession from '#models/proctoring_session'
-import { recordingsDir } from '#config/paths'
+import { dataDir } from '#config/paths'
+import { chunkBytes } from '#services/chunk_files'
 import { examWithCandidate } from '#tests/helpers/fixtures'
 import { openStudentLink, studentApi } from '#tests/helpers/http'
-import { webmChunk } from '#tests/helpers/chunks'
+import { bytesOnDisk, webmChunk } from '#tests/helpers/chunks'
 
 const baseUrl = () => env.get('APP_URL')
 
@@ -29,12 +27,8 @@ async function startedStudent() {
 
 async function storedChunks(session: ProctoringSession) {
   const recordings = await Recording.query().where('sessionId', session.id)
-  const chunks = await RecordingChunk.query().whereIn('recordingId', recordings.map((r) => r.id))
-  const dir = join(recordingsDir, session.publicId)
-  const files = existsSync(dir)
-    ? (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name)
-    : []
-  return { recordings: recordings.length, chunks: chunks.length, files }
+  const chunks = await RecordingChunk.query().whereIn('recordingId', recordings.map((r) => r.id)).orderBy('seq')
+  return { recordings: recordings.length, chunks, bytesOnDisk: await bytesOnDisk(session.publicId) }
 }
 
 test.group('Chunk containers at upload', () => {
@@ -48,14 +42,19 @@ test.group('Chunk containers at upload', () => {
       assert.equal(error.code, 'CHUNK_CONTAINER_INVALID')
       assert.include(error.message, 'не сохранён')
     }
-    assert.deepEqual(await storedChunks(session), { recordings: 0, chunks: 0, files: [] })
+    const stored = await storedChunks(session)
+    assert.deepEqual([stored.recordings, stored.chunks.length, stored.bytesOnDisk], [0, 0, 0])
   })
 
   test('a real recording\'s first chunk and the chunks after it are still stored', async ({ assert }) => {
     const { api, session } = await startedStudent()
+    const sent = [0, 1, 2].map((seq) => webmChunk(seq, 4000))
     for (const seq of [0, 1, 2]) {
-      assert.equal((await api.uploadChunk('webcam', seq, webmChunk(seq, 4000))).status, 201, `chunk ${seq}`)
+      assert.equal((await api.uploadChunk('webcam', seq, sent[seq])).status, 201, `chunk ${seq}`)
     }
-    assert.deepEqual(await storedChunks(session), { recordings: 1, chunks: 3, files: ['000000.chunk', '000001.chunk', '000002.chunk'] })
+    const stored = await storedChunks(session)
+    assert.deepEqual([stored.recordings, stored.chunks.length], [1, 3])
+    for (const chunk of stored.chunks) assert.deepEqual(await chunkBytes(dataDir, chunk), sent[chunk.seq], `chunk ${chunk.seq}`)
+    assert.equal(stored.bytesOnDisk, sent.reduce((sum, bytes) => sum + bytes.length, 0))
   })
 })

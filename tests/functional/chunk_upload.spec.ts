@@ -1,16 +1,14 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { readFile, readdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import env from '#start/env'
 import Recording from '#models/recording'
 import RecordingChunk from '#models/recording_chunk'
 import ProctoringSession from '#models/proctoring_session'
-import { dataDir, recordingsDir } from '#config/paths'
+import { dataDir } from '#config/paths'
+import { chunkBytes } from '#services/chunk_files'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, sha256, studentApi } from '#tests/helpers/http'
-import { webmChunk } from '#tests/helpers/chunks'
+import { bytesOnDisk, webmChunk } from '#tests/helpers/chunks'
 
 const baseUrl = () => env.get('APP_URL')
 
@@ -31,12 +29,6 @@ async function chunksOf(session: ProctoringSession, stream = 'webcam') {
   return { recording, chunks }
 }
 
-/** Files in the session's folder, temporary ones included: nothing may be left behind. */
-async function filesOnDisk(session: ProctoringSession) {
-  const dir = join(recordingsDir, session.publicId)
-  if (!existsSync(dir)) return []
-  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name)
-}
 
 test.group('Recording chunks', () => {
   test('a chunk is stored byte for byte and acknowledged with its checksum', async ({ assert }) => {
@@ -50,7 +42,7 @@ test.group('Recording chunks', () => {
     const { recording, chunks } = await chunksOf(session)
     assert.equal(recording!.chunkCount, 1)
     assert.equal(recording!.bytes, body.length)
-    assert.deepEqual(await readFile(join(dataDir, chunks[0].path)), body)
+    assert.deepEqual(await chunkBytes(dataDir, chunks[0]), body)
   })
 
   test('a chunk sent twice is stored once', async ({ assert }) => {
@@ -65,7 +57,7 @@ test.group('Recording chunks', () => {
     assert.lengthOf(chunks, 1)
     assert.equal(recording!.chunkCount, 1)
     assert.equal(recording!.bytes, body.length)
-    assert.deepEqual(await filesOnDisk(session), ['000000.chunk'])
+    assert.equal(await bytesOnDisk(session.publicId), body.length, 'its bytes are on disk once')
   })
 
   test('chunks arriving out of order play back in order', async ({ assert }) => {
@@ -95,7 +87,21 @@ test.group('Recording chunks', () => {
     assert.equal(error.code, 'CHUNK_CHECKSUM_MISMATCH')
     assert.include(error.message, 'checksum')
     assert.lengthOf((await chunksOf(session)).chunks, 0)
-    assert.deepEqual(await filesOnDisk(session), [])
+    assert.equal(await bytesOnDisk(session.publicId), 0)
+  })
+
+  test('a refused chunk between stored ones leaves their bytes as they were', async ({ assert }) => {
+    const { api, session } = await startedStudent()
+    const [first, second] = [webmChunk(0, 30_000), webmChunk(1, 20_000)]
+    assert.equal((await api.uploadChunk('webcam', 0, first)).status, 201)
+    const refused = await api.uploadChunk('webcam', 1, webmChunk(1, 25_000), { sha: sha256(Buffer.from('other')) })
+    assert.equal(refused.status, 422)
+    assert.equal(await bytesOnDisk(session.publicId), first.length, 'the refused bytes were cut off again')
+    assert.equal((await api.uploadChunk('webcam', 1, second)).status, 201)
+
+    const { chunks } = await chunksOf(session)
+    assert.deepEqual(await Promise.all(chunks.map((chunk) => chunkBytes(dataDir, chunk))), [first, second])
+    assert.equal(await bytesOnDisk(session.publicId), first.length + second.length)
   })
 
   test('an oversize chunk is refused with CHUNK_TOO_LARGE and not stored', async ({ assert }) => {
@@ -105,7 +111,7 @@ test.group('Recording chunks', () => {
     assert.equal(response.status, 413)
     assert.equal((await response.json()).error.code, 'CHUNK_TOO_LARGE')
     assert.lengthOf((await chunksOf(session)).chunks, 0)
-    assert.deepEqual(await filesOnDisk(session), [])
+    assert.equal(await bytesOnDisk(session.publicId), 0)
   })
 
   test('a chunk of the wrong type is refused with CHUNK_TYPE_INVALID, in the student\'s language', async ({ assert }) => {

@@ -1,9 +1,8 @@
 import { test } from '@japa/runner'
 import { createHash, randomUUID } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import { chunkBytes } from '#services/chunk_files'
 import Attempt from '#models/attempt'
 import ProctoringEvent from '#models/proctoring_event'
 import ProctoringSession from '#models/proctoring_session'
@@ -158,10 +157,10 @@ test.group('Load beside the analysis worker', () => {
           .join('recordings as r', 'r.id', 'c.recording_id')
           .join('proctoring_sessions as s', 's.id', 'r.session_id')
           .where({ 's.public_id': chunk.sessionId, 'r.stream': chunk.stream, 'c.seq': chunk.seq })
-          .select('c.sha256', 'c.path')
+          .select('c.sha256', 'c.path', 'c.byte_offset as byteOffset', 'c.size')
           .first()
         assert.equal(row?.sha256, chunk.sha, `${chunk.sessionId} ${chunk.stream} ${chunk.seq}`)
-        assert.equal(createHash('sha256').update(await readFile(join(dataDir, row.path))).digest('hex'), chunk.sha)
+        assert.equal(createHash('sha256').update(await chunkBytes(dataDir, row)).digest('hex'), chunk.sha)
       }
       /* Every acknowledged event is stored once, and every finding the "worker" wrote is there. */
       const storedEvents = await ProctoringEvent.query().whereIn('clientEventId', events)

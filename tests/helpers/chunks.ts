@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { recordingsDir } from '#config/paths'
 
 /**
  * The first 64 bytes of a real webcam recording's first chunk (Chromium's MediaRecorder, VP8 +
@@ -19,4 +23,18 @@ export function webmChunk(seq: number, size: number) {
   const head = seq === 0 ? FIRST_CHUNK_HEAD : LATER_CHUNK_HEAD
   if (size < head.length) throw new Error(`a test chunk needs at least ${head.length} bytes`)
   return Buffer.concat([head, randomBytes(size - head.length)])
+}
+
+/**
+ * Bytes of recordings on disk for a session (every file under its folder, temporary ones
+ * included): what the chunk rows name, nothing more, proves a refused chunk left nothing behind.
+ */
+export async function bytesOnDisk(sessionPublicId: string) {
+  const dir = join(recordingsDir, sessionPublicId)
+  if (!existsSync(dir)) return 0
+  let bytes = 0
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) bytes += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return bytes
 }

@@ -5,7 +5,8 @@ import { STREAMS, type StreamKind } from '#models/recording'
 import type { StudentSession } from '#middleware/student_session_middleware'
 import AppError from '#exceptions/app_error'
 import { dataDir } from '#config/paths'
-import { receiveToTemp, TooLargeError } from '#services/durable_file'
+import { readBody, TooLargeError, type BodySummary } from '#services/durable_file'
+import { appendChunk, appendPath } from '#services/chunk_files'
 import { chunkContainerError } from '#services/media_container'
 import { enqueueWithin } from '#services/queue'
 import { sqlTime } from '#services/sql_time'
@@ -76,33 +77,27 @@ export async function storeChunk(session: Pick<StudentSession, 'id' | 'publicId'
   if (!found) throw AppError.badRequest('ATTEMPT_NOT_FOUND')
   if (!session.isOpen && !found.is_last) throw AppError.conflict('SESSION_CLOSED')
 
-  const relativePath = join(
-    'recordings',
-    session.publicId,
-    `attempt-${header.attempt}`,
-    stream,
-    `${String(header.seq).padStart(6, '0')}.chunk`
-  )
+  const relativePath = appendPath(join('recordings', session.publicId, `attempt-${header.attempt}`, stream))
+  /* What arrived must be the chunk announced, and a media container: a playlist or any
+     other file labelled as video must never become part of a recording. */
+  const check = (received: BodySummary) => {
+    if (received.size === 0) throw AppError.badRequest('CHUNK_EMPTY')
+    if (received.sha256 !== header.sha256) throw new AppError('CHUNK_CHECKSUM_MISMATCH', 422)
+    const containerError = chunkContainerError(received.head, header.seq, header.contentType!)
+    if (containerError) throw new AppError(containerError, 415)
+  }
   let received
   try {
-    received = await receiveToTemp(body, join(dataDir, relativePath), maxChunkBytes())
+    if (found.stored_sha256) {
+      /* Sent again: compared with what is stored, and not written a second time. */
+      const again = await readBody(body, maxChunkBytes(), async () => undefined)
+      check(again)
+      return answerForStored(found.stored_sha256, again.sha256, header.seq)
+    }
+    received = await appendChunk(join(dataDir, relativePath), body, maxChunkBytes(), check)
   } catch (error) {
     if (error instanceof TooLargeError) throw new AppError('CHUNK_TOO_LARGE', 413, { max: maxChunkBytes() })
     throw error
-  }
-  const refusal =
-    received.size === 0
-      ? AppError.badRequest('CHUNK_EMPTY')
-      : received.sha256 !== header.sha256
-        ? new AppError('CHUNK_CHECKSUM_MISMATCH', 422)
-        : null
-  /* A playlist or any other file labelled as video must never become part of a recording. */
-  const containerError = refusal ? null : chunkContainerError(received.head, header.seq, header.contentType!)
-  if (refusal || containerError || found.stored_sha256) {
-    await received.discard()
-    if (refusal) throw refusal
-    if (containerError) throw new AppError(containerError, 415)
-    return answerForStored(found.stored_sha256!, received.sha256, header.seq)
   }
 
   await received.commit()
@@ -116,6 +111,7 @@ export async function storeChunk(session: Pick<StudentSession, 'id' | 'publicId'
       size: received.size,
       sha256: received.sha256,
       path: relativePath,
+      byteOffset: received.byteOffset,
     })
   )
   /* Two copies of one chunk raced: the other one won. Same bytes: a duplicate; others: a conflict. */
@@ -132,6 +128,7 @@ type ChunkRow = {
   size: number
   sha256: string
   path: string
+  byteOffset: number
 }
 
 /**
@@ -152,10 +149,10 @@ function recordChunk(conn: Database, chunk: ChunkRow): { storedSha256?: string }
     .get(chunk.attemptId, chunk.stream) as { id: number }
   const inserted = conn
     .prepare(
-      `INSERT INTO recording_chunks (recording_id, seq, size, sha256, path, received_at)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (recording_id, seq) DO NOTHING`
+      `INSERT INTO recording_chunks (recording_id, seq, size, sha256, path, byte_offset, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recording_id, seq) DO NOTHING`
     )
-    .run(recording.id, chunk.seq, chunk.size, chunk.sha256, chunk.path, now)
+    .run(recording.id, chunk.seq, chunk.size, chunk.sha256, chunk.path, chunk.byteOffset, now)
   if (inserted.changes === 0) {
     const stored = conn
       .prepare('SELECT sha256 FROM recording_chunks WHERE recording_id = ? AND seq = ?')
