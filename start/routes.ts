@@ -69,6 +69,10 @@ router
   .group(() => {
     router.get('/links', [LinksController, 'index'])
     router.post('/links', [LinksController, 'store'])
+    router.get('/links.xlsx', [LinksController, 'xlsx'])
+    router.get('/links.csv', [LinksController, 'csv'])
+    router.post('/links/:id/revoke', [LinksController, 'revoke'])
+    router.post('/links/:id/retake', [LinksController, 'retake'])
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))

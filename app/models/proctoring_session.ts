@@ -74,6 +74,10 @@ export default class ProctoringSession extends BaseModel {
   @column.dateTime()
   declare phoneLastSeenAt: DateTime | null
 
+  /** Which sitting of this exam this is for the candidate: 1, or 2, 3... after a retake. */
+  @column()
+  declare sitting: number
+
   /** Browser events that count against the exam's violation limit. */
   @column()
   declare violationCount: number

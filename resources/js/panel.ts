@@ -13,4 +13,29 @@ Alpine.data('selectOnClick', () => ({
   },
 }))
 
+/** A button that copies the link in its data-url (falls back to a prompt to copy by hand). */
+Alpine.data('linkCopy', () => ({
+  copied: false,
+  get idle() {
+    return !this.copied
+  },
+  async copy(this: { $el: HTMLElement; copied: boolean }) {
+    const url = this.$el.dataset.url ?? ''
+    try {
+      await navigator.clipboard.writeText(url)
+    } catch {
+      window.prompt('', url)
+    }
+    this.copied = true
+    setTimeout(() => (this.copied = false), 2000)
+  },
+}))
+
+/** A form that asks first (its data-confirm text): revoking a link, granting a retake. */
+Alpine.data('linkConfirm', () => ({
+  ask(this: { $el: HTMLElement }, event: Event) {
+    if (!window.confirm(this.$el.dataset.confirm ?? '')) event.preventDefault()
+  },
+}))
+
 Alpine.start()

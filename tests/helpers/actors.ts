@@ -9,6 +9,8 @@ import { phoneToken } from '#services/signing'
 import { sqlTime } from '#services/sql_time'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, studentApi } from '#tests/helpers/http'
+import { issueLinks } from '#actions/links/issue_links'
+import { SYSTEM_ACTOR } from '#actions/audit/record_action'
 
 /*
 | The people who probe the appliance in the bad-input corpus and the role matrix, each with
@@ -53,7 +55,8 @@ export async function buildWorld(baseUrl: string) {
   const recording = await Recording.query().where({ sessionId: session.id, stream: 'webcam' }).firstOrFail()
 
   const other = await openStudentLink(baseUrl, (await examWithCandidate()).link)
-  const finished = await openStudentLink(baseUrl, (await examWithCandidate()).link)
+  const finishedFixture = await examWithCandidate()
+  const finished = await openStudentLink(baseUrl, finishedFixture.link)
   const finishedApi = studentApi(baseUrl, finished)
   await finishedApi.startAttempt()
   if ((await finishedApi.finish(1, {})).status !== 200) throw new Error('the session did not finish')
@@ -76,6 +79,8 @@ export async function buildWorld(baseUrl: string) {
   const visitorCsrf = csrfIn(await (await visitor.request('/login')).text())
   /* An active account nobody is logged in as, for a login that must succeed. */
   const spare = await staffUser('proctor')
+  /* An issued (stored) link for the finished session's exam and candidate: revoke it, grant a retake through it. */
+  const [issued] = await issueLinks({ examIds: [finishedFixture.exam.id], candidateIds: [finishedFixture.candidate.id], hours: 2 }, SYSTEM_ACTOR)
 
   const tokens: Record<string, string> = {
     student: student.token,
@@ -99,6 +104,7 @@ export async function buildWorld(baseUrl: string) {
     attempt: '1',
     spareEmail: spare.user.email,
     sparePassword: spare.password,
+    linkId: String(issued.link.id),
   }
 
   /** The headers an actor's requests carry (cookie, bearer token, CSRF token when asked). */

@@ -3,6 +3,7 @@ import Exam from '#models/exam'
 import Candidate from '#models/candidate'
 import ProctoringSession from '#models/proctoring_session'
 import AppError from '#exceptions/app_error'
+import { assertExamOpen } from '#actions/exams/exam_window'
 
 /**
  * The session of one candidate in one exam: the latest one, or a new one. A finished
@@ -17,6 +18,8 @@ export async function openSession(examId: number, candidateId: number) {
     .where({ examId: exam.id, candidateId: candidate.id })
     .orderBy('id', 'desc')
     .first()
+  /* Outside the exam's opening hours no session is opened (a closed one is still shown as it ended). */
+  if (!latest || latest.isOpen) assertExamOpen(exam)
   const session =
     latest ??
     (await ProctoringSession.create({

@@ -9,7 +9,7 @@ import { closeSession } from '#actions/sessions/close_session'
 import { enqueue } from '#services/queue'
 import { computeCredibility } from '#actions/reviews/compute_credibility'
 
-/** What the student's browser reports (S7). Every one counts against the exam's limit. */
+/** What the student's browser reports (S7). Those the exam counts (all, unless it names some) count against its limit. */
 export const BROWSER_EVENTS = [
   'focus_lost',
   'tab_hidden',
@@ -62,7 +62,8 @@ export async function recordBrowserEvent(session: ProctoringSession, input: Brow
     const attempt = input.attempt
       ? await Attempt.query({ client: trx }).where({ sessionId: session.id, number: input.attempt }).first()
       : null
-    const counts = session.status === 'in_progress'
+    /* Only the kinds the exam counts move the counter; every event still weighs in the credibility. */
+    const counts = session.status === 'in_progress' && exam.counts(input.type)
     const event = await ProctoringEvent.create(
       {
         sessionId: session.id,

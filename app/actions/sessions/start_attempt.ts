@@ -3,6 +3,8 @@ import db from '@adonisjs/lucid/services/db'
 import Attempt from '#models/attempt'
 import ProctoringSession from '#models/proctoring_session'
 import AppError from '#exceptions/app_error'
+import Exam from '#models/exam'
+import { assertExamOpen } from '#actions/exams/exam_window'
 
 /**
  * Starts recording: the session becomes "in progress" and gets a new attempt (a reload
@@ -10,6 +12,7 @@ import AppError from '#exceptions/app_error'
  */
 export async function startAttempt(session: ProctoringSession, client: { userAgent?: string; ip?: string }) {
   if (!session.isOpen) throw AppError.conflict('SESSION_CLOSED')
+  assertExamOpen(await Exam.findOrFail(session.examId))
   return db.transaction(async (trx) => {
     session.useTransaction(trx)
     const now = DateTime.now()

@@ -35,11 +35,18 @@ export default class ResultsController {
 
     const sessions = await query.paginate(page, PAGE_SIZE)
     sessions.baseUrl('/staff/results').queryString({ q, exam, status })
+    /* A candidate who was granted a retake has several sittings of the exam: each is marked. */
+    const candidateIds = [...new Set(sessions.all().map((s) => s.candidateId))]
+    const laterSittings = candidateIds.length
+      ? await ProctoringSession.query().whereIn('candidateId', candidateIds).where('sitting', '>', 1).select('examId', 'candidateId')
+      : []
+    const retaken = new Set(laterSittings.map((s) => `${s.examId}:${s.candidateId}`))
     const fragment = request.header('hx-request') && request.header('hx-target') === 'results-table'
     return view.render(fragment ? 'partials/results_table' : 'pages/staff/results', {
       sessions,
       filters: { q, exam, status },
       statuses: SESSION_STATUSES,
+      retaken,
     })
   }
 }

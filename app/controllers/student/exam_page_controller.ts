@@ -5,6 +5,7 @@ import ProctoringSession from '#models/proctoring_session'
 import Exam from '#models/exam'
 import { readStudentLink } from '#actions/sessions/student_link'
 import { examChoices, openSession } from '#actions/sessions/open_session'
+import { admitIssuedLink } from '#actions/links/admit_link'
 import { identityState } from '#actions/sessions/identity'
 import { phoneToken, sessionToken, verifyPhoneToken } from '#services/signing'
 import { maxChunkBytes } from '#actions/recordings/store_chunk'
@@ -55,6 +56,7 @@ function originOf(url: string | null) {
 export default class ExamPageController {
   async show({ params, request, view, response, i18n }: HttpContext) {
     const claims = readStudentLink(params.link)
+    await admitIssuedLink(claims)
     noStore(response)
     const linkPath = `/s/${params.link}`
     const chosen = Number(request.input('exam'))
