@@ -7,6 +7,7 @@ const SessionApiController = () => import('#controllers/student/session_api_cont
 const ResultsController = () => import('#controllers/staff/results_controller')
 const ReportsController = () => import('#controllers/staff/reports_controller')
 const LinksController = () => import('#controllers/staff/links_controller')
+const ExamsController = () => import('#controllers/staff/exams_controller')
 
 router.get('/', ({ response }) => response.redirect('/staff/results'))
 router.get('/health', async ({ response }) => response.ok({ status: 'ok' }))
@@ -73,6 +74,21 @@ router
     router.get('/links.csv', [LinksController, 'csv'])
     router.post('/links/:id/revoke', [LinksController, 'revoke'])
     router.post('/links/:id/retake', [LinksController, 'retake'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))
+
+/* Admins set up exams. */
+router
+  .group(() => {
+    router.get('/exams', [ExamsController, 'index'])
+    router.get('/exams/new', [ExamsController, 'create'])
+    router.post('/exams', [ExamsController, 'store'])
+    router.get('/exams/:id/edit', [ExamsController, 'edit'])
+    router.post('/exams/:id', [ExamsController, 'update'])
+    router.get('/exams/:id/delete', [ExamsController, 'confirmDelete'])
+    router.post('/exams/:id/delete', [ExamsController, 'destroy'])
+    router.post('/exams/:id/archive', [ExamsController, 'archive'])
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))

@@ -38,4 +38,26 @@ Alpine.data('linkConfirm', () => ({
   },
 }))
 
+/**
+ * The exam form's preview of what one minute under each event kind costs in credibility:
+ * 100 x weight / duration (minutes) points, as compute_credibility.ts scores it.
+ */
+Alpine.data('examCost', () => ({
+  init(this: { $el: HTMLFormElement }) {
+    const form = this.$el
+    const template = form.dataset.costTemplate ?? '{points}'
+    const update = () => {
+      const duration = Number(form.querySelector<HTMLInputElement>('[data-cost-duration]')?.value)
+      form.querySelectorAll<HTMLInputElement>('[data-cost-weight]').forEach((input) => {
+        const out = form.querySelector<HTMLOutputElement>(`[data-cost-for="${input.dataset.costWeight}"]`)
+        if (!out) return
+        const weight = input.value === '' ? NaN : Number(input.value)
+        out.textContent = weight >= 0 && duration > 0 ? template.replace('{points}', ((weight * 100) / duration).toFixed(1)) : '—'
+      })
+    }
+    form.addEventListener('input', update)
+    update()
+  },
+}))
+
 Alpine.start()
