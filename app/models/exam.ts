@@ -93,6 +93,12 @@ export default class Exam extends BaseModel {
     return own || EXAM_LANGUAGES.map((l) => titles[l]).find(Boolean) || this.title
   }
 
+  /** The exam's own rules text in a language, else in the others, else nothing. */
+  rulesTextIn(language: string) {
+    const text = this.rules.text ?? {}
+    return text[language as ExamLanguage] || EXAM_LANGUAGES.map((l) => text[l]).find(Boolean) || null
+  }
+
   /** Whether a browser event of this kind counts toward the violation limit. */
   counts(kind: string) {
     return this.countedKinds === null || this.countedKinds === undefined || this.countedKinds.includes(kind)

@@ -7,7 +7,7 @@ import AuditEntry from '#models/audit_entry'
 import Discipline from '#models/discipline'
 import ProctoringSession from '#models/proctoring_session'
 import { sqlTime } from '#services/sql_time'
-import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
+import { examWithCandidate, staffUser, studentConfigFrom } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, studentApi } from '#tests/helpers/http'
 import type { StaffRole } from '#models/user'
 
@@ -281,5 +281,43 @@ test.group('Admin exams (issue 8)', () => {
     assert.equal(((await attempt.json()) as any).error.code, 'EXAM_CLOSED')
     const session = await ProctoringSession.findByOrFail('publicId', student.sessionId)
     assert.equal(session.status, 'not_started')
+  })
+  test('the student sees the exam in their language, its own rules, its limit with the counted kinds and only the steps it asks for', async ({ assert }) => {
+    const { exam, link } = await examWithCandidate({
+      title: 'Тарих',
+      titleKk: 'Қазақстан тарихы',
+      titleRu: 'История Казахстана',
+      violationLimit: 3,
+      countedKinds: ['tab_hidden'],
+      requiresDocument: false,
+      rules: { allowed: ['water'], forbidden: ['phone'], text: { kk: 'Жауап парағын камераға көрсетіңіз.', ru: 'Покажите лист ответов камере.' } },
+    } as Partial<Exam>)
+    const page = await (await fetch(`${baseUrl()}${link}`, { headers: { 'accept-language': 'kk' } })).text()
+    assert.include(page, 'Қазақстан тарихы')
+    assert.notInclude(page, 'История Казахстана')
+    assert.include(page, 'Жауап парағын камераға көрсетіңіз.')
+    assert.include(page, 'Рұқсат етілген бұзушылықтар саны: 3; келесісі емтиханды аяқтайды. Есептеледі: Қойынды жасырылды.')
+    assert.include(page, 'Емтихан алдында: бет суреті, экранды көрсету.')
+    const config = JSON.parse(/<script type="application\/json" id="student-config">(.*?)<\/script>/s.exec(page)![1])
+    assert.deepEqual({ face: config.identity.face, document: config.identity.document }, { face: false, document: true })
+
+    /* In English (no English title or rules) it falls back to another language. */
+    const english = await (await fetch(`${baseUrl()}${link}`, { headers: { 'accept-language': 'en' } })).text()
+    assert.include(english, 'Қазақстан тарихы')
+    assert.include(english, 'Жауап парағын камераға көрсетіңіз.')
+
+    /* Only the counted kinds move the counter toward the limit. */
+    const student = studentConfigFrom(page)
+    assert.equal((await studentApi(baseUrl(), student).startAttempt()).status, 201)
+    const send = async (type: string, id: string) =>
+      (await (
+        await fetch(`${baseUrl()}/api/student/sessions/${student.sessionId}/events`, {
+          method: 'POST',
+          headers: { 'authorization': `Bearer ${student.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ clientEventId: `${id}-${exam.id}`, type, agoMs: 10 }),
+        })
+      ).json()) as any
+    assert.equal((await send('copy', 'copy-event')).violations, 0)
+    assert.equal((await send('tab_hidden', 'hidden-event')).violations, 1)
   })
 })

@@ -7,6 +7,7 @@ import { readStudentLink } from '#actions/sessions/student_link'
 import { examChoices, openSession } from '#actions/sessions/open_session'
 import { admitIssuedLink } from '#actions/links/admit_link'
 import { identityState } from '#actions/sessions/identity'
+import { BROWSER_EVENTS } from '#actions/sessions/record_event'
 import { phoneToken, sessionToken, verifyPhoneToken } from '#services/signing'
 import { maxChunkBytes } from '#actions/recordings/store_chunk'
 import { qrSvg } from '#services/qr'
@@ -79,6 +80,10 @@ export default class ExamPageController {
       exam,
       candidate,
       rules,
+      countedKinds: BROWSER_EVENTS.filter((kind) => exam.counts(kind)),
+      identitySteps: (['face', 'document', 'screen', 'phone'] as const).filter(
+        (step) => ({ face: exam.requiresFace, document: exam.requiresDocument, screen: exam.requiresScreen, phone: exam.requiresPhone })[step]
+      ),
       checkItems: Object.keys(CHECK_ERRORS).filter((item) => item !== 'screen' || exam.requiresScreen),
       checkErrors: CHECK_ERRORS,
       jsText: jsText(i18n),
@@ -98,7 +103,8 @@ export default class ExamPageController {
         startedAt: session.startedAt?.toMillis() ?? null,
         violations: session.violationCount,
         violationLimit: exam.violationLimit,
-        identity: await identityState(session),
+        /* A step the exam does not ask for counts as done: the page goes past it. */
+        identity: { ...(await identityState(session)), ...(exam.requiresFace ? {} : { face: true }), ...(exam.requiresDocument ? {} : { document: true }) },
         chunkMs: 3000,
         maxChunkBytes: maxChunkBytes(),
       },
