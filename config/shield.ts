@@ -4,8 +4,10 @@ const shieldConfig = defineConfig({
   csp: { enabled: false, directives: {}, reportOnly: false }, // see xFrame below
   csrf: {
     enabled: true,
-    /* The student API authenticates with a per-session bearer token, never a cookie. */
-    exceptRoutes: (ctx) => ctx.request.url().startsWith('/api/student/'),
+    /* The student API authenticates with a per-session bearer token, never a cookie. The
+       candidate import's multipart upload is read only after the login check, so its
+       controller checks the token itself (candidate_imports_controller.ts, requireCsrf). */
+    exceptRoutes: (ctx) => ctx.request.url().startsWith('/api/student/') || ctx.request.url() === '/staff/candidates/import',
     enableXsrfCookie: false,
     methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
   },

@@ -92,3 +92,25 @@ router
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))
+
+/* Admins keep the candidates (by hand, or imported from XLSX/CSV). */
+const CandidatesController = () => import('#controllers/staff/candidates_controller')
+const CandidateImportsController = () => import('#controllers/staff/candidate_imports_controller')
+router
+  .group(() => {
+    router.get('/candidates', [CandidatesController, 'index'])
+    router.get('/candidates/new', [CandidatesController, 'create'])
+    router.post('/candidates', [CandidatesController, 'store'])
+    router.get('/candidates/export.xlsx', [CandidateImportsController, 'exportXlsx'])
+    router.get('/candidates/export.csv', [CandidateImportsController, 'exportCsv'])
+    router.get('/candidates/template.xlsx', [CandidateImportsController, 'template'])
+    router.get('/candidates/import', [CandidateImportsController, 'show'])
+    router.post('/candidates/import', [CandidateImportsController, 'upload'])
+    router.get('/candidates/import/:upload', [CandidateImportsController, 'preview'])
+    router.post('/candidates/import/:upload', [CandidateImportsController, 'apply'])
+    router.get('/candidates/:id/edit', [CandidatesController, 'edit']).where('id', router.matchers.number())
+    router.post('/candidates/:id', [CandidatesController, 'update']).where('id', router.matchers.number())
+    router.post('/candidates/:id/delete', [CandidatesController, 'destroy']).where('id', router.matchers.number())
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))
