@@ -1,0 +1,99 @@
+import { test } from '@japa/runner'
+import { mkdir } from 'node:fs/promises'
+import app from '@adonisjs/core/services/app'
+import type { BrowserContext, Page } from 'playwright-core'
+import Exam from '#models/exam'
+import { AppServer } from '#tests/helpers/app_server'
+import { launchBrowser } from '#tests/helpers/browser'
+import { staffUser } from '#tests/helpers/fixtures'
+import { LOCALES } from '#services/locale'
+
+const SHOTS = app.makePath('tmp/screenshots')
+
+/** No untranslated key, nothing wider than 1280 px, every control labelled; then a screenshot. */
+async function checkPage(page: Page, name: string, assert: any) {
+  await page.waitForLoadState('networkidle')
+  const problems = await page.evaluate(() => ({
+    rawKeys: document.body.innerText.match(/\b(messages|errors)\.[a-z_]+\.[a-z_.]+/g) ?? [],
+    overflow: document.documentElement.scrollWidth > window.innerWidth,
+    unlabeled: [...document.querySelectorAll('input:not([type=hidden]), select, button, textarea')]
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .filter((el) => !(el.closest('label') || el.getAttribute('aria-label') || (el as HTMLElement).innerText?.trim()))
+      .map((el) => el.outerHTML.slice(0, 80)),
+  }))
+  assert.deepEqual(problems.rawKeys, [], `${name}: untranslated keys`)
+  assert.isFalse(problems.overflow, `${name}: wider than 1280 px`)
+  assert.deepEqual(problems.unlabeled, [], `${name}: controls without a label`)
+  await page.screenshot({ path: `${SHOTS}/${name}.png` })
+  await page.screenshot({ path: `${SHOTS}/${name}-full.png`, fullPage: true })
+}
+
+test.group('Exams pages at 1280x720 in kk, ru and en', (group) => {
+  let server: AppServer
+  let browser: BrowserContext
+
+  group.setup(async () => {
+    await mkdir(SHOTS, { recursive: true })
+    server = await AppServer.start()
+    browser = await launchBrowser()
+    return async () => {
+      await browser.close()
+      await server.stop()
+    }
+  })
+
+  test('exams list (empty and filled), the form, its cost preview and its errors', async ({ assert }) => {
+    /* The empty list: exams other tests made are put in the archive, which the list hides. */
+    await Exam.query().update({ archived: true })
+    const { user, password } = await staffUser('admin')
+    const page = await browser.newPage()
+    for (const [index, locale] of LOCALES.entries()) {
+      await page.context().clearCookies()
+      await page.goto(`${server.url}/login?lang=${locale}`)
+      await page.locator('input[name=email]').fill(user.email)
+      await page.locator('input[name=password]').fill(password)
+      await page.locator('form[action="/login"] button[type=submit]').click()
+      await page.waitForURL('**/staff/results')
+      if (index === 0) {
+        for (const empty of LOCALES) {
+          await page.goto(`${server.url}/staff/exams?lang=${empty}`)
+          assert.equal(await page.locator('[data-testid=exams-empty]').count(), 1)
+          await checkPage(page, `exams-empty-${empty}`, assert)
+        }
+        await page.goto(`${server.url}/staff/exams?lang=${locale}`)
+      }
+
+      /* A new exam through the form; the preview follows the weight and the duration. */
+      await page.goto(`${server.url}/staff/exams/new`)
+      await page.locator('input[name=titleKk]').fill(`Гистология ${locale} — аралық бақылау`)
+      await page.locator('input[name=titleRu]').fill(`Гистология ${locale} — промежуточный контроль`)
+      await page.locator('input[name=titleEn]').fill(`Histology ${locale} — midterm`)
+      await page.locator('input[name=durationMinutes]').fill('50')
+      await page.locator('input[name="weights[tab_hidden]"]').fill('2')
+      const cost = await page.locator('output[data-cost-for=tab_hidden]').innerText()
+      assert.include(cost, '4.0')
+      await page.locator('input[name=examUrl]').fill('https://lms.university.kz/mod/quiz/view.php?id=12')
+      await page.locator('input[name=violationLimit]').fill('5')
+      await page.locator('input[name=opensAt]').fill('2026-12-01T09:00')
+      await page.locator('input[name=closesAt]').fill('2026-12-01T18:00')
+      await checkPage(page, `exams-form-${locale}`, assert)
+      await page.locator('.exams-form-actions button[type=submit]').click()
+      await page.waitForURL('**/staff/exams')
+      assert.include(await page.locator('[data-testid=exams]').innerText(), locale === 'en' ? `Histology ${locale}` : 'Гистология')
+      await checkPage(page, `exams-list-${locale}`, assert)
+
+      /* Bad input: the form comes back with each error next to its field and what was typed. */
+      await page.goto(`${server.url}/staff/exams/new`)
+      await page.locator('input[name=examUrl]').fill('ftp://files.university.kz/quiz')
+      await page.locator('input[name=durationMinutes]').fill('0')
+      await page.locator('input[name=opensAt]').fill('2026-12-01T09:00')
+      await page.locator('.exams-form-actions button[type=submit]').click()
+      await page.waitForLoadState('networkidle')
+      assert.equal(await page.locator('[data-error-for=titleKk]').count(), 1)
+      assert.equal(await page.locator('[data-error-for=examUrl]').count(), 1)
+      assert.equal(await page.locator('input[name=examUrl]').inputValue(), 'ftp://files.university.kz/quiz')
+      await checkPage(page, `exams-form-errors-${locale}`, assert)
+    }
+    await page.close()
+  }).timeout(120_000)
+})
