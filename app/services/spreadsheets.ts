@@ -93,12 +93,12 @@ async function readXlsx(bytes: Buffer): Promise<string[][]> {
   return lines
 }
 
-/** The delimiter of a CSV: ';' or ',', whichever the header line (outside quotes) has more of. */
+/** The delimiter of a CSV: ';' or ',', whichever the first line with text (outside quotes) has more of. */
 function csvDelimiter(text: string) {
   let semicolons = 0
   let commas = 0
   let quoted = false
-  for (const char of text) {
+  for (const char of text.replace(/^[\s\ufeff]+/, '')) {
     if (char === '"') quoted = !quoted
     else if (!quoted && (char === '\n' || char === '\r')) break
     else if (!quoted && char === ';') semicolons++
