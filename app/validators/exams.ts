@@ -1,5 +1,6 @@
 import vine from '@vinejs/vine'
 import { BROWSER_EVENTS } from '#actions/sessions/record_event'
+import { DEFAULT_WEIGHTS } from '#actions/reviews/compute_credibility'
 import { plainText, strictObject } from '#validators/rules'
 
 /*
@@ -9,6 +10,9 @@ import { plainText, strictObject } from '#validators/rules'
 
 /** The items the rules page can show, each with its icon (resources/views/components/rule_icon.edge). */
 export const RULE_ITEMS = ['phone', 'books', 'notes', 'other_people', 'headphones', 'leaving', 'calculator', 'paper', 'water'] as const
+
+/** Every kind of violation the credibility score weighs: the browser's, the analysis' and the proctor's. */
+export const WEIGHT_KINDS = Object.keys(DEFAULT_WEIGHTS)
 
 /** Longest free text of the rules, per language. */
 export const RULES_TEXT_MAX = 2000
@@ -58,10 +62,7 @@ export const examFormValidator = vine.create(
       .nullable(),
     violationLimit: vine.number().withoutDecimals().min(0).max(1000),
     countedKinds: vine.array(vine.enum(BROWSER_EVENTS)).distinct().optional().nullable(),
-    weights: strictObject(Object.fromEntries(BROWSER_EVENTS.map((kind) => [kind, weight()])) as Record<
-      (typeof BROWSER_EVENTS)[number],
-      ReturnType<typeof weight>
-    >)
+    weights: strictObject(Object.fromEntries(WEIGHT_KINDS.map((kind) => [kind, weight()])) as Record<string, ReturnType<typeof weight>>)
       .optional()
       .nullable(),
     passThreshold: vine.number().withoutDecimals().min(0).max(100),

@@ -51,6 +51,7 @@ function examForm(overrides: Record<string, string | string[]> = {}): Record<str
     'countedKinds[]': ['tab_hidden', 'focus_lost'],
     'weights[tab_hidden]': '2',
     'weights[focus_lost]': '1.5',
+    'weights[face_mismatch]': '3',
     passThreshold: '75',
     'allowed[]': ['calculator'],
     'forbidden[]': ['phone', 'books'],
@@ -88,6 +89,7 @@ test.group('Admin exams (issue 8)', () => {
     assert.deepEqual(exam.countedKinds, ['tab_hidden', 'focus_lost'])
     assert.equal(exam.weights.tab_hidden, 2)
     assert.equal(exam.weights.focus_lost, 1.5)
+    assert.equal(exam.weights.face_mismatch, 3)
     assert.deepEqual(exam.rules.allowed, ['calculator'])
     assert.deepEqual(exam.rules.forbidden, ['phone', 'books'])
     assert.equal(exam.rules.text?.ru, 'Калькулятор только простой.\nЧерновик сдать проктору.')
@@ -161,6 +163,11 @@ test.group('Admin exams (issue 8)', () => {
     )
     assert.equal(backwards.status, 422)
     assert.match(await backwards.text(), /data-error-for="closesAt">Должно быть позже времени открытия/)
+
+    /* Focus loss counted while the quiz would open in another tab: the address is asked for. */
+    const noQuiz = await post(admin, '/staff/exams', examForm({ examUrl: '' }), await csrfOf(admin, '/staff/exams/new'))
+    assert.equal(noQuiz.status, 422)
+    assert.match(await noQuiz.text(), /data-error-for="examUrl">Укажите адрес теста: пока потеря фокуса/)
 
     const bothLists = await post(admin, '/staff/exams', examForm({ 'allowed[]': ['phone'] }), await csrfOf(admin, '/staff/exams/new'))
     assert.equal(bothLists.status, 422)

@@ -51,6 +51,9 @@ function settingsFrom(form: ExamForm) {
   if (opensAt && !opensAt.isValid) throw fieldError('opensAt', 'date', 'Not a date')
   if (closesAt && !closesAt.isValid) throw fieldError('closesAt', 'date', 'Not a date')
   if (opensAt && closesAt && closesAt <= opensAt) throw fieldError('closesAt', 'afterOpens', 'Closes before it opens')
+  /* Without the quiz address the student takes the quiz in another tab: focus loss could not be held against them. */
+  const leavingCounts = (form.countedKinds ?? []).some((kind) => kind === 'focus_lost' || kind === 'tab_hidden')
+  if (!form.examUrl && leavingCounts && form.violationLimit > 0) throw fieldError('examUrl', 'neededForFocus', 'The quiz address is needed when leaving the page counts')
   const allowed: string[] = form.allowed ?? []
   const forbidden: string[] = form.forbidden ?? []
   if (allowed.some((item) => forbidden.includes(item))) throw fieldError('forbidden', 'bothLists', 'An item is both allowed and forbidden')

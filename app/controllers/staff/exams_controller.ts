@@ -10,7 +10,7 @@ import { saveExam } from '#actions/exams/save_exam'
 import { listExams } from '#actions/exams/list_exams'
 import { deleteExam, sessionCount, setExamArchived } from '#actions/exams/delete_exam'
 import { idParam, validateForm, validateQuery } from '#validators/request_input'
-import { RULE_ITEMS, examArchiveValidator, examFormValidator, examListValidator } from '#validators/exams'
+import { RULE_ITEMS, WEIGHT_KINDS, examArchiveValidator, examFormValidator, examListValidator } from '#validators/exams'
 
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
@@ -27,7 +27,7 @@ function defaultValues(): FormValues {
   return {
     titleKk: '', titleRu: '', titleEn: '', disciplineId: '', durationMinutes: 60, opensAt: '', closesAt: '', examUrl: '',
     violationLimit: 0, countedKinds: [...BROWSER_EVENTS],
-    weights: Object.fromEntries(BROWSER_EVENTS.map((kind) => [kind, DEFAULT_WEIGHTS[kind] ?? 1])),
+    weights: Object.fromEntries(WEIGHT_KINDS.map((kind) => [kind, DEFAULT_WEIGHTS[kind]])),
     passThreshold: 70, allowed: [], forbidden: ['phone', 'books', 'notes', 'other_people', 'headphones', 'leaving'],
     rulesKk: '', rulesRu: '', rulesEn: '', reconnectWindowMinutes: 5,
     requiresScreen: true, requiresPhone: false, requiresFace: true, requiresDocument: true,
@@ -41,7 +41,7 @@ function valuesOf(exam: Exam): FormValues {
     disciplineId: exam.disciplineId ?? '', durationMinutes: exam.durationMinutes,
     opensAt: localTime(exam.opensAt), closesAt: localTime(exam.closesAt), examUrl: exam.examUrl ?? '',
     violationLimit: exam.violationLimit, countedKinds: exam.countedKinds ?? [...BROWSER_EVENTS],
-    weights: Object.fromEntries(BROWSER_EVENTS.map((kind) => [kind, exam.weights[kind] ?? DEFAULT_WEIGHTS[kind] ?? 1])),
+    weights: Object.fromEntries(WEIGHT_KINDS.map((kind) => [kind, exam.weights[kind] ?? DEFAULT_WEIGHTS[kind]])),
     passThreshold: exam.passThreshold, allowed: exam.rules.allowed ?? [], forbidden: exam.rules.forbidden ?? [],
     rulesKk: exam.rules.text?.kk ?? '', rulesRu: exam.rules.text?.ru ?? '', rulesEn: exam.rules.text?.en ?? '',
     reconnectWindowMinutes: Math.max(1, Math.round(exam.reconnectWindowSeconds / 60)),
@@ -60,7 +60,7 @@ function sentValues(body: Record<string, any>): FormValues {
         'passThreshold', 'rulesKk', 'rulesRu', 'rulesEn', 'reconnectWindowMinutes'].map((key) => [key, text(key)])
     ),
     countedKinds: asList(body.countedKinds),
-    weights: Object.fromEntries(BROWSER_EVENTS.map((kind) => [kind, typeof weights[kind] === 'string' ? weights[kind] : ''])),
+    weights: Object.fromEntries(WEIGHT_KINDS.map((kind) => [kind, typeof weights[kind] === 'string' ? weights[kind] : ''])),
     allowed: asList(body.allowed),
     forbidden: asList(body.forbidden),
     requiresScreen: Boolean(body.requiresScreen), requiresPhone: Boolean(body.requiresPhone),
@@ -93,7 +93,7 @@ export default class ExamsController {
   private async renderForm(ctx: HttpContext, exam: Exam | null, values: FormValues, errors: Record<string, string> = {}) {
     const disciplines = await Discipline.query().orderBy('name')
     return ctx.view.render('pages/staff/exams_form', {
-      exam, values, errors, disciplines, kinds: BROWSER_EVENTS, ruleItems: RULE_ITEMS,
+      exam, values, errors, disciplines, kinds: WEIGHT_KINDS, browserKinds: BROWSER_EVENTS, ruleItems: RULE_ITEMS,
       hasErrors: Object.keys(errors).length > 0,
     })
   }
