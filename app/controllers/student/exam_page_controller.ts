@@ -81,6 +81,7 @@ export default class ExamPageController {
       candidate,
       rules,
       countedKinds: BROWSER_EVENTS.filter((kind) => exam.counts(kind)),
+      everyKindCounted: BROWSER_EVENTS.every((kind) => exam.counts(kind)),
       identitySteps: (['face', 'document', 'screen', 'phone'] as const).filter(
         (step) => ({ face: exam.requiresFace, document: exam.requiresDocument, screen: exam.requiresScreen, phone: exam.requiresPhone })[step]
       ),
