@@ -114,3 +114,16 @@ router
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))
+
+/* Admins keep the reference lists: groups, disciplines, systems (the integrations). */
+const DirectoryController = () => import('#controllers/staff/directory_controller')
+router
+  .group(() => {
+    router.get('/directory', [DirectoryController, 'index'])
+    router.post('/directory/:kind', [DirectoryController, 'store'])
+    router.get('/directory/:kind/:id/edit', [DirectoryController, 'edit'])
+    router.post('/directory/:kind/:id', [DirectoryController, 'update'])
+    router.post('/directory/:kind/:id/delete', [DirectoryController, 'destroy'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))

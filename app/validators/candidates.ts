@@ -62,3 +62,19 @@ export const importRowValidator = vine.create(
     external_id: plainText(100).trim().optional().nullable(),
   })
 )
+
+const httpsUrl = () => plainText(500).trim().url({ require_protocol: true, protocols: ['https', 'http'] })
+
+/** An integration students arrive through: an LTI 1.3 platform (its endpoints) or a signed-link system. */
+export const systemValidator = vine.create(
+  strictObject({
+    name: plainText(100).trim().minLength(1),
+    kind: vine.enum(['lti', 'link'] as const),
+    active: vine.boolean().optional(),
+    issuer: plainText(500).trim().optional().nullable(),
+    clientId: plainText(200).trim().optional().nullable(),
+    deploymentId: plainText(200).trim().optional().nullable(),
+    jwksUrl: httpsUrl().optional().nullable(),
+    authLoginUrl: httpsUrl().optional().nullable(),
+  })
+)

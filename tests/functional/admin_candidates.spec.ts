@@ -204,3 +204,68 @@ test.group('Candidates: who may do what (issue 8)', () => {
     assert.equal(await count(), before)
   })
 })
+
+test.group('Groups, disciplines and systems (issue 8)', () => {
+  test('a group, a discipline and a system are added, renamed and deleted from the directory, each change archived', async ({ assert }) => {
+    const admin = await staffBrowser('admin')
+    const stamp = Date.now()
+    const empty = await (await admin.client.request('/staff/directory')).text()
+    assert.include(empty, 'id="groups"')
+    assert.include(empty, 'id="systems"')
+
+    assert.equal((await admin.post('/staff/directory/groups', { name: `ИС-${stamp}` })).status, 302)
+    assert.equal((await admin.post('/staff/directory/disciplines', { name: `Физика ${stamp}`, code: 'PHY101' })).status, 302)
+    assert.equal((await admin.post('/staff/directory/systems', { name: `Moodle ${stamp}`, kind: 'lti', active: '1', issuer: 'https://moodle.uni.kz', jwksUrl: 'https://moodle.uni.kz/mod/lti/certs.php' })).status, 302)
+    const group = await Group.findByOrFail('name', `ИС-${stamp}`)
+    const page = await (await admin.client.request('/staff/directory')).text()
+    assert.include(page, `Физика ${stamp}`)
+    assert.include(page, `Moodle ${stamp}`)
+
+    const renamed = await admin.post(`/staff/directory/groups/${group.id}`, { name: `ИС-${stamp}-бис` })
+    assert.equal(renamed.status, 302)
+    await group.refresh()
+    assert.equal(group.name, `ИС-${stamp}-бис`)
+    const update = await AuditEntry.query().where({ action: 'group.update', subjectId: String(group.id) }).firstOrFail()
+    assert.deepEqual((update.details as any).changes, { name: [`ИС-${stamp}`, `ИС-${stamp}-бис`] })
+
+    assert.equal((await admin.post(`/staff/directory/groups/${group.id}/delete`, {})).status, 302)
+    assert.isNull(await Group.find(group.id))
+    assert.isNotNull(await AuditEntry.query().where({ action: 'group.delete', subjectId: String(group.id) }).first())
+  })
+
+  test('the directory forms show errors beside their fields, refuse a taken group name and a bad URL', async ({ assert }) => {
+    const admin = await staffBrowser('admin', 'kk')
+    const existing = await Group.create({ name: `Бар-${Date.now()}` })
+    const twin = await admin.post('/staff/directory/groups', { name: existing.name })
+    assert.equal(twin.status, 422)
+    assert.include(await twin.text(), 'data-field-error="GROUP_NAME_TAKEN"')
+    const blank = await admin.post('/staff/directory/disciplines', { name: '' })
+    assert.equal(blank.status, 422)
+    assert.include(await blank.text(), 'data-field-error="NAME_REQUIRED"')
+    const badUrl = await admin.post('/staff/directory/systems', { name: 'LMS', kind: 'lti', jwksUrl: 'javascript:alert(1)' })
+    assert.equal(badUrl.status, 422)
+    const html = await badUrl.text()
+    assert.include(html, 'data-field-error="URL_INVALID"')
+    assert.include(html, 'https:// деп басталатын')
+  })
+
+  test('a group with candidates is not deleted; a proctor and an auditor get 403 on the directory', async ({ assert }) => {
+    const admin = await staffBrowser('admin')
+    const { candidate } = await examWithCandidate()
+    const refused = await admin.post(`/staff/directory/groups/${candidate.groupId}/delete`, {})
+    assert.equal(refused.status, 409)
+    assert.include(await refused.text(), 'data-error-code="DIRECTORY_IN_USE"')
+    assert.isNotNull(await Group.find(candidate.groupId!))
+    for (const role of ['proctor', 'auditor'] as const) {
+      const staff = await staffBrowser(role)
+      assert.equal((await staff.client.request('/staff/directory')).status, 403)
+      assert.equal((await staff.client.request(`/staff/directory/groups/${candidate.groupId}/edit`)).status, 403)
+      assert.equal((await staff.post('/staff/directory/groups', { name: `Чужая-${role}` })).status, 403)
+      assert.equal((await staff.post(`/staff/directory/groups/${candidate.groupId}/delete`, {})).status, 403)
+    }
+    assert.isNull(await Group.findBy('name', 'Чужая-proctor'))
+    const noToken = await admin.post('/staff/directory/groups', { name: 'Без токена' }, false)
+    assert.equal(noToken.status, 302)
+    assert.isNull(await Group.findBy('name', 'Без токена'))
+  })
+})

@@ -100,6 +100,7 @@ export async function buildWorld(baseUrl: string) {
     link: first.link.slice('/s/'.length),
     examId: String(first.exam.id),
     candidateId: String(first.candidate.id),
+    groupId: String(first.candidate.groupId),
     recordingId: String(recording.id),
     attempt: '1',
     spareEmail: spare.user.email,
