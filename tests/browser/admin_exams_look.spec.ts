@@ -1,11 +1,12 @@
 import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
+import { DateTime } from 'luxon'
 import type { BrowserContext, Page } from 'playwright-core'
 import Exam from '#models/exam'
 import { AppServer } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
-import { staffUser } from '#tests/helpers/fixtures'
+import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 
 const SHOTS = app.makePath('tmp/screenshots')
@@ -102,4 +103,20 @@ test.group('Exams pages at 1280x720 in kk, ru and en', (group) => {
     }
     await page.close()
   }).timeout(120_000)
+
+  test('a student whose exam is not open yet, or closed, is told so in their language', async ({ assert }) => {
+    const notYet = await examWithCandidate({ titleKk: 'Анатомия', opensAt: DateTime.now().plus({ days: 1 }) } as Partial<Exam>)
+    const over = await examWithCandidate({ titleKk: 'Анатомия', closesAt: DateTime.now().minus({ hours: 1 }) } as Partial<Exam>)
+    const page = await browser.newPage()
+    for (const locale of LOCALES) {
+      await page.goto(`${server.url}${notYet.link}?lang=${locale}`)
+      assert.equal(await page.locator('[data-error-code]').getAttribute('data-error-code'), 'EXAM_NOT_OPEN_YET')
+      assert.include(await page.locator('main').innerText(), notYet.exam.opensAt!.toFormat('dd.MM.yyyy HH:mm'))
+      await checkPage(page, `student-exam-not-open-${locale}`, assert)
+      await page.goto(`${server.url}${over.link}?lang=${locale}`)
+      assert.equal(await page.locator('[data-error-code]').getAttribute('data-error-code'), 'EXAM_CLOSED')
+      await checkPage(page, `student-exam-closed-${locale}`, assert)
+    }
+    await page.close()
+  })
 })
