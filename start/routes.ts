@@ -78,6 +78,23 @@ router
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))
 
+/* Admins keep the staff accounts; a one-time link lets a staff member choose a password. */
+const UsersController = () => import('#controllers/staff/users_controller')
+router
+  .group(() => {
+    router.get('/users', [UsersController, 'index'])
+    router.get('/users/new', [UsersController, 'create'])
+    router.post('/users', [UsersController, 'store'])
+    router.get('/users/:id/edit', [UsersController, 'edit'])
+    router.post('/users/:id', [UsersController, 'update'])
+    router.post('/users/:id/deactivate', [UsersController, 'deactivate'])
+    router.post('/users/:id/password-link', [UsersController, 'passwordLink'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))
+router.get('/staff/password/:token', [UsersController, 'showChoosePassword'])
+router.post('/staff/password/:token', [UsersController, 'choosePassword'])
+
 /* Admins set up exams. */
 router
   .group(() => {

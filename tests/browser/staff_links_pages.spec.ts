@@ -30,7 +30,7 @@ async function checkPage(page: Page, name: string, assert: any, expectError: str
   await page.screenshot({ path: `${SHOTS}/${name}.png` })
 }
 
-test.group('Entry links page at 1280x720 in kk, ru and en (issue 8)', (group) => {
+test.group('Entry links and staff users pages at 1280x720 in kk, ru and en (issue 8)', (group) => {
   let server: AppServer
   let browser: BrowserContext
 
@@ -97,6 +97,44 @@ test.group('Entry links page at 1280x720 in kk, ru and en (issue 8)', (group) =>
       await page.waitForURL('**/staff/links')
       assert.isNotEmpty(asked)
       assert.equal(await page.locator('[data-status=revoked]').count() >= 1, true)
+    }
+    await page.close()
+  }).timeout(180_000)
+
+  test('staff users pages: the list, a form with errors, the one-time password link', async ({ assert }) => {
+    const { user, password } = await staffUser('admin')
+    await staffUser('proctor')
+    await staffUser('auditor')
+    const page = await browser.newPage()
+    for (const locale of LOCALES) {
+      await page.context().clearCookies()
+      await page.goto(`${server.url}/login?lang=${locale}`)
+      await page.locator('input[name=email]').fill(user.email)
+      await page.locator('input[name=password]').fill(password)
+      await page.locator('form[action="/login"] button[type=submit]').click()
+      await page.waitForURL('**/staff/results')
+
+      await page.goto(`${server.url}/staff/users`)
+      assert.isAtLeast(await page.locator('table[data-testid=users] tbody tr').count(), 3)
+      await checkPage(page, `users-${locale}`, assert)
+
+      await page.goto(`${server.url}/staff/users/new`)
+      const form = page.locator('[data-testid=user-form]')
+      await form.locator('input[name=fullName]').fill('Аб')
+      await form.locator('input[name=email]').fill('not-an-email')
+      await form.locator('button[type=submit]').click()
+      await page.waitForLoadState('networkidle')
+      assert.equal(await page.locator('.field-error[data-field=fullName]').count(), 1)
+      assert.equal(await page.locator('.field-error[data-field=email]').count(), 1)
+      assert.equal(await form.locator('input[name=email]').inputValue(), 'not-an-email')
+      await checkPage(page, `users-form-errors-${locale}`, assert, 'VALIDATION_FAILED')
+
+      await form.locator('input[name=fullName]').fill(`Жаңа Проктор ${locale}`)
+      await form.locator('input[name=email]').fill(`new.${locale}.${Date.now()}@test.kz`)
+      await form.locator('button[type=submit]').click()
+      await page.locator('[data-testid=password-link]').waitFor()
+      assert.include(await page.locator('[data-testid=password-link]').inputValue(), '/staff/password/')
+      await checkPage(page, `users-link-${locale}`, assert)
     }
     await page.close()
   }).timeout(180_000)

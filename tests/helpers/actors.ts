@@ -106,6 +106,7 @@ export async function buildWorld(baseUrl: string) {
     spareEmail: spare.user.email,
     sparePassword: spare.password,
     linkId: String(issued.link.id),
+    spareUserId: String(spare.user.id),
   }
 
   /** The headers an actor's requests carry (cookie, bearer token, CSRF token when asked). */

@@ -9,6 +9,7 @@ import { parseRange, recordingSource } from '#services/recording_source'
 import { processingProgress } from '#actions/reviews/processing_progress'
 import { PassThrough } from 'node:stream'
 import { idParam } from '#validators/request_input'
+import { assertSessionInScope } from '#services/staff_scope'
 
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
@@ -31,6 +32,7 @@ export default class ReportsController {
       .preload('events', (events) => events.orderBy('startedAt', 'asc'))
       .first()
     if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
+    await assertSessionInScope(ctx.auth.use('web').user!, session)
 
     /* "Viewed" tells proctors which reports someone has reviewed; an auditor's look is not a review. */
     if (!session.viewedAt && MARKS_VIEWED.includes(ctx.auth.use('web').user!.role)) {
@@ -53,9 +55,10 @@ export default class ReportsController {
   }
 
   /** Server-sent events: the processing progress of one session, once a second, until it is done. */
-  async progress({ params, request, response, i18n }: HttpContext) {
+  async progress({ params, request, response, i18n, auth }: HttpContext) {
     const session = await ProctoringSession.findBy('publicId', String(params.id))
     if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
+    await assertSessionInScope(auth.use('web').user!, session)
     const stream = new PassThrough()
     let timer: NodeJS.Timeout | undefined
     const stop = () => {
@@ -88,6 +91,9 @@ export default class ReportsController {
     const id = idParam(params.id)
     const recording = id === null ? null : await Recording.find(id)
     if (!recording) throw AppError.notFound('RECORDING_NOT_FOUND')
+    const owner = await ProctoringSession.find(recording.sessionId)
+    if (!owner) throw AppError.notFound('RECORDING_NOT_FOUND')
+    await assertSessionInScope(ctx.auth.use('web').user!, owner, 'RECORDING_NOT_FOUND')
     const source = await recordingSource(recording)
     const download = request.input('download') === '1'
     const rangeHeader = request.header('range')

@@ -2,12 +2,13 @@ import type { HttpContext } from '@adonisjs/core/http'
 import ProctoringSession, { SESSION_STATUSES } from '#models/proctoring_session'
 import { validateQuery } from '#validators/request_input'
 import { resultsFilterValidator } from '#validators/staff'
+import { limitSessions, scopeOf } from '#services/staff_scope'
 
 const PAGE_SIZE = 25
 
 /** The results page (seed 003 §2): every proctoring session, newest first, with filters. */
 export default class ResultsController {
-  async index({ request, view }: HttpContext) {
+  async index({ request, view, auth }: HttpContext) {
     const filters = await validateQuery(request, resultsFilterValidator)
     const q = filters.q?.trim() ?? ''
     const exam = filters.exam?.trim() ?? ''
@@ -19,6 +20,8 @@ export default class ResultsController {
       .preload('candidate', (candidate) => candidate.preload('group'))
       .where('archived', false)
       .orderBy('id', 'desc')
+    /* A proctor limited to some exams or groups sees only those sessions. */
+    limitSessions(query, await scopeOf(auth.use('web').user!))
     if (q) {
       query.whereIn('candidateId', (sub) =>
         sub
