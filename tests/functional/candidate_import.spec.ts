@@ -131,6 +131,7 @@ test.group('Candidate import (issue 8)', () => {
     const changed = csv.replace('aigerim@uni.kz', 'aigerim.n@uni.kz').replace('Без ИИН Студент', 'Теперь С Именем')
     const third = await admin.upload('list.csv', changed)
     assert.equal(countOf(third.html, 'update'), 2)
+    assert.include(third.html, '<span class="muted small" data-changes>E-mail</span>')
     assert.equal((await admin.confirm(third.path!)).status, 302)
     assert.deepEqual(await tableCounts(), afterFirst)
     assert.equal((await Candidate.findByOrFail('iin', first)).email, 'aigerim.n@uni.kz')

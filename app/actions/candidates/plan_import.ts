@@ -129,7 +129,7 @@ export async function planImport(file: Table, client?: QueryClientContract): Pro
       if (group && !groups.has(group)) newGroups.add(group)
       const wanted: [string, unknown, unknown][] = [
         ['fullName', existing?.fullName ?? null, fieldOf(values, 'full_name')],
-        ['group', existing?.group?.name ?? null, group],
+        ['groupId', existing?.group?.name ?? null, group],
         ['iin', existing?.iin ?? null, fieldOf(values, 'iin')],
         ['email', existing?.email ?? null, fieldOf(values, 'email')],
         ['externalId', existing?.externalId ?? null, fieldOf(values, 'external_id')],
