@@ -103,7 +103,7 @@ test.group('Entry links and staff users pages at 1280x720 in kk, ru and en (issu
 
   test('staff users pages: the list, a form with errors, the one-time password link', async ({ assert }) => {
     const { user, password } = await staffUser('admin')
-    await staffUser('proctor')
+    const { user: proctor } = await staffUser('proctor')
     await staffUser('auditor')
     const page = await browser.newPage()
     for (const locale of LOCALES) {
@@ -117,6 +117,10 @@ test.group('Entry links and staff users pages at 1280x720 in kk, ru and en (issu
       await page.goto(`${server.url}/staff/users`)
       assert.isAtLeast(await page.locator('table[data-testid=users] tbody tr').count(), 3)
       await checkPage(page, `users-${locale}`, assert)
+
+      await page.goto(`${server.url}/staff/users/${proctor.id}/edit`)
+      assert.equal(await page.locator('select[name=role]').inputValue(), 'proctor')
+      await checkPage(page, `users-edit-${locale}`, assert)
 
       await page.goto(`${server.url}/staff/users/new`)
       const form = page.locator('[data-testid=user-form]')

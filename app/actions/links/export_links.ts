@@ -4,11 +4,11 @@ import type { LinkRow } from '#actions/links/list_links'
 /** The columns of a links download, headed in the reader's language. */
 type Headings = { candidate: string; group: string; exam: string; expires: string; opened: string; status: string; link: string }
 
-function cells(row: LinkRow, statusText: (status: string) => string) {
+function cells(row: LinkRow, statusText: (status: string) => string, language: string) {
   return [
     row.link.candidate.fullName,
     row.link.candidate.group?.name ?? '',
-    row.link.exam.title,
+    row.link.exam.titleIn(language),
     row.link.expiresAt.toFormat('yyyy-MM-dd HH:mm'),
     row.link.openedAt ? row.link.openedAt.toFormat('yyyy-MM-dd HH:mm') : '',
     row.link.revokedAt ? statusText('revoked') : statusText(row.session?.status ?? 'none'),
@@ -17,7 +17,7 @@ function cells(row: LinkRow, statusText: (status: string) => string) {
 }
 
 /** XLSX: one sheet, a header row, one row per link. */
-export async function linksXlsx(rows: LinkRow[], headings: Headings, statusText: (status: string) => string) {
+export async function linksXlsx(rows: LinkRow[], headings: Headings, statusText: (status: string) => string, language: string) {
   const book = new ExcelJS.Workbook()
   const sheet = book.addWorksheet('Links')
   sheet.columns = [
@@ -30,7 +30,7 @@ export async function linksXlsx(rows: LinkRow[], headings: Headings, statusText:
     { header: headings.link, width: 80 },
   ]
   sheet.getRow(1).font = { bold: true }
-  for (const row of rows) sheet.addRow(cells(row, statusText))
+  for (const row of rows) sheet.addRow(cells(row, statusText, language))
   return Buffer.from(await book.xlsx.writeBuffer())
 }
 
@@ -41,7 +41,7 @@ function csvCell(value: string) {
 }
 
 /** CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Cyrillic and Kazakh right). */
-export function linksCsv(rows: LinkRow[], headings: Headings, statusText: (status: string) => string) {
-  const lines = [Object.values(headings), ...rows.map((row) => cells(row, statusText))]
+export function linksCsv(rows: LinkRow[], headings: Headings, statusText: (status: string) => string, language: string) {
+  const lines = [Object.values(headings), ...rows.map((row) => cells(row, statusText, language))]
   return '\uFEFF' + lines.map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n'
 }

@@ -152,10 +152,10 @@ export default class LinksController {
     ctx.response.header('Cache-Control', 'no-store')
     if (format === 'csv') {
       ctx.response.header('Content-Type', 'text/csv; charset=utf-8')
-      return linksCsv(rows, headings, statusText)
+      return linksCsv(rows, headings, statusText, ctx.i18n.locale)
     }
     ctx.response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-    return linksXlsx(rows, headings, statusText)
+    return linksXlsx(rows, headings, statusText, ctx.i18n.locale)
   }
 
   async xlsx(ctx: HttpContext) {
