@@ -6,7 +6,7 @@ import Candidate from '#models/candidate'
 import Group from '#models/group'
 import { idParam, validateForm, validateQuery } from '#validators/request_input'
 import { candidateValidator, candidatesFilterValidator } from '#validators/candidates'
-import { duplicateField, saveCandidate, type CandidateFields } from '#actions/candidates/save_candidate'
+import { saveCandidate, type CandidateFields } from '#actions/candidates/save_candidate'
 import { deleteCandidate } from '#actions/candidates/delete_candidate'
 import { staffActor } from '#actions/candidates/staff_actor'
 import { candidatesQuery, type CandidateFilters } from '#actions/candidates/list_candidates'
@@ -125,11 +125,13 @@ export default class CandidatesController {
       if (!(error instanceof vineErrors.E_VALIDATION_ERROR)) throw error
       return this.form(ctx, candidate, posted, formErrors(error))
     }
-    const taken = await duplicateField(fields, candidate?.id ?? null)
-    if (taken) {
-      return this.form(ctx, candidate, posted, { [taken]: taken === 'iin' ? 'IIN_TAKEN' : 'EXTERNAL_ID_TAKEN' })
+    let saved
+    try {
+      saved = await saveCandidate(staffActor(auth.use('web').user!), candidate, fields, request.ip())
+    } catch (error) {
+      if (!(error instanceof AppError) || !error.params.field) throw error
+      return this.form(ctx, candidate, posted, { [error.params.field as string]: error.code! })
     }
-    const saved = await saveCandidate(staffActor(auth.use('web').user!), candidate, fields, request.ip())
     session.flash('notice', i18n.t('messages.candidates.saved', { name: saved.candidate.fullName }))
     return response.redirect('/staff/candidates')
   }
