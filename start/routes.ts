@@ -74,6 +74,7 @@ router
     router.get('/links.csv', [LinksController, 'csv'])
     router.post('/links/:id/revoke', [LinksController, 'revoke'])
     router.post('/links/:id/retake', [LinksController, 'retake'])
+    router.post('/sessions/:id/retake', [LinksController, 'retakeSession'])
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))

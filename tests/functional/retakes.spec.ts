@@ -82,6 +82,36 @@ test.group('Retakes (issue 8)', () => {
     assert.lengthOf(await ProctoringSession.query().where({ examId: exam.id, candidateId: candidate.id }), 2)
   })
 
+  test('an admin grants a retake from the results list, for a session that came without an issued link', async ({ assert }) => {
+    const { exam, candidate, link } = await examWithCandidate()
+    const first = await open(`${baseUrl()}${link}`)
+    const api = studentApi(baseUrl(), first.config)
+    await api.startAttempt()
+    assert.equal((await api.finish(1, {})).status, 200)
+
+    const { client, csrf } = await loggedInAdmin()
+    const results = await (await client.request(`/staff/results?q=${encodeURIComponent(candidate.fullName)}`)).text()
+    assert.include(results, `action="/staff/sessions/${first.session.publicId}/retake"`)
+
+    const proctor = await staffUser('proctor')
+    const proctorClient = new WebClient(baseUrl())
+    await proctorClient.login(proctor.user.email, proctor.password)
+    const proctorPage = await (await proctorClient.request(`/staff/results?q=${encodeURIComponent(candidate.fullName)}`)).text()
+    assert.notInclude(proctorPage, '/retake"')
+    const refused = await post(proctorClient, `/staff/sessions/${first.session.publicId}/retake`, [['_csrf', /name='_csrf' value='([^']+)'/.exec(proctorPage)?.[1] ?? '']])
+    assert.equal(refused.status, 403)
+
+    const granted = await post(client, `/staff/sessions/${first.session.publicId}/retake`, [['_csrf', csrf]])
+    assert.equal(granted.status, 302)
+    assert.equal(granted.headers.get('location'), '/staff/results')
+    const second = await open(`${baseUrl()}${link}`)
+    assert.equal(second.session.sitting, 2)
+    assert.notEqual(second.session.id, first.session.id)
+    const after = await (await client.request(`/staff/results?q=${encodeURIComponent(candidate.fullName)}`)).text()
+    assert.notInclude(after, `action="/staff/sessions/${first.session.publicId}/retake"`)
+    assert.lengthOf(await ProctoringSession.query().where({ examId: exam.id, candidateId: candidate.id }), 2)
+  })
+
   test('a retake for a candidate who has not sat the exam is refused with RETAKE_NOT_SAT', async ({ assert }) => {
     const { exam, candidate } = await examWithCandidate()
     const { client, csrf } = await loggedInAdmin()

@@ -5,6 +5,7 @@ import Exam from '#models/exam'
 import Candidate from '#models/candidate'
 import Group from '#models/group'
 import IssuedLink from '#models/issued_link'
+import ProctoringSession from '#models/proctoring_session'
 import AppError from '#exceptions/app_error'
 import type { Actor } from '#actions/audit/record_action'
 import { issueLinks } from '#actions/links/issue_links'
@@ -130,6 +131,15 @@ export default class LinksController {
     if (!isPlainForm(ctx)) return ctx.response.created({ session: session.publicId, sitting: session.sitting })
     ctx.session.flash('linksNotice', 'retake')
     return ctx.response.redirect('/staff/links')
+  }
+
+  /** A retake from the results list (a session that came through LTI has no issued link). */
+  async retakeSession(ctx: HttpContext) {
+    const found = await ProctoringSession.findBy('publicId', String(ctx.params.id))
+    if (!found) throw AppError.notFound('SESSION_NOT_FOUND')
+    const { session } = await grantRetake(found.examId, found.candidateId, actorOf(ctx), ctx.request.ip())
+    if (!isPlainForm(ctx)) return ctx.response.created({ session: session.publicId, sitting: session.sitting })
+    return ctx.response.redirect('/staff/results')
   }
 
   private async download(ctx: HttpContext, format: 'xlsx' | 'csv') {

@@ -41,15 +41,22 @@ export default class ResultsController {
     /* A candidate who was granted a retake has several sittings of the exam: each is marked. */
     const candidateIds = [...new Set(sessions.all().map((s) => s.candidateId))]
     const laterSittings = candidateIds.length
-      ? await ProctoringSession.query().whereIn('candidateId', candidateIds).where('sitting', '>', 1).select('examId', 'candidateId')
+      ? await ProctoringSession.query().whereIn('candidateId', candidateIds).where('sitting', '>', 1).select('examId', 'candidateId', 'sitting')
       : []
     const retaken = new Set(laterSittings.map((s) => `${s.examId}:${s.candidateId}`))
+    /* The latest sitting of each candidate and exam on the page: an admin may grant a retake from it once it has ended. */
+    const latestSitting = new Map<string, number>()
+    for (const s of laterSittings) {
+      const key = `${s.examId}:${s.candidateId}`
+      latestSitting.set(key, Math.max(latestSitting.get(key) ?? 1, s.sitting))
+    }
     const fragment = request.header('hx-request') && request.header('hx-target') === 'results-table'
     return view.render(fragment ? 'partials/results_table' : 'pages/staff/results', {
       sessions,
       filters: { q, exam, status },
       statuses: SESSION_STATUSES,
       retaken,
+      latestSitting,
     })
   }
 }
