@@ -128,6 +128,14 @@ test.group('Candidates, import and directory pages at 1280x720 in kk, ru and en'
       assert.isAbove(await page.locator('[data-testid=candidates] tbody tr').count(), 20)
       await checkPage(page, `candidates-list-${locale}`, assert)
 
+      /* Editing one: deleting asks first (a disclosure, by keyboard too). */
+      await page.locator('[data-testid=candidates] tbody tr').first().locator('a').click()
+      await page.waitForURL(/\/staff\/candidates\/\d+\/edit$/)
+      await page.locator('details.danger-zone summary').focus()
+      await page.keyboard.press('Enter')
+      assert.isTrue(await page.locator('details.danger-zone button[type=submit]').isVisible())
+      await checkPage(page, `candidates-edit-delete-${locale}`, assert)
+
       /* The directory, and a group name that is taken. */
       await page.goto(`${server.url}/staff/directory`)
       await checkPage(page, `directory-${locale}`, assert)
