@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads'
 import ExcelJS from 'exceljs'
 
 /*
@@ -7,6 +8,7 @@ import ExcelJS from 'exceljs'
 |   readTable(bytes, 'xlsx' | 'csv')  -> { header, rows: [{ line, cells }] } (text cells, trimmed)
 |   writeXlsx(sheet, header, rows)    -> XLSX bytes (every cell text, header bold, frozen)
 |   writeCsv(header, rows)            -> CSV bytes (UTF-8 with BOM, ';' as Excel in kk/ru expects)
+|   readTableInThread(bytes, kind)    -> readTable in a worker thread, for uploaded files
 |
 | Every cell is text: an IIN must keep its leading zero and never turn into 9.0E+11. A text
 | that a spreadsheet would run as a formula (=, +, -, @ first) is written with a leading
@@ -178,4 +180,38 @@ function csvField(value: Cell) {
 export function writeCsv(header: string[], rows: Cell[][]): Buffer {
   const lines = [header, ...rows].map((row) => row.map(csvField).join(';'))
   return Buffer.from(`\ufeff${lines.join('\r\n')}\r\n`, 'utf8')
+}
+
+const THREAD_FILE = new URL('./spreadsheet_thread.ts', import.meta.url)
+/** Memory a reading thread may use: far above a 5 MB file's table, far below the process's. */
+const THREAD_MEMORY_MB = 256
+
+/**
+ * readTable in a thread of its own (app/services/spreadsheet_thread.ts), for uploaded files:
+ * a 5,000-row XLSX takes most of a second to unpack, which the web process's other requests
+ * should not wait for; a file that unpacks into too much ends that thread, not the process
+ * (SPREADSHEET_TOO_LARGE).
+ */
+export function readTableInThread(bytes: Buffer, kind: SpreadsheetKind): Promise<Table> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(THREAD_FILE, {
+      execArgv: process.execArgv,
+      workerData: { bytes: new Uint8Array(bytes), kind },
+      resourceLimits: { maxOldGenerationSizeMb: THREAD_MEMORY_MB },
+    })
+    let settled = false
+    const settle = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      fn()
+      void thread.terminate()
+    }
+    thread.on('message', (reply: { ok: true; table: Table } | { ok: false; code: SpreadsheetError['code'] }) =>
+      settle(() => (reply.ok ? resolve(reply.table) : reject(new SpreadsheetError(reply.code))))
+    )
+    thread.on('error', (error: any) =>
+      settle(() => reject(error?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new SpreadsheetError('SPREADSHEET_TOO_LARGE') : error))
+    )
+    thread.on('exit', () => settle(() => reject(new SpreadsheetError('SPREADSHEET_UNREADABLE'))))
+  })
 }

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { dataDir } from '#config/paths'
-import type { SpreadsheetKind } from '#services/spreadsheets'
+import type { SpreadsheetKind, Table } from '#services/spreadsheets'
 
 /*
-| An uploaded import file waits under <data>/imports/ between the preview and the import:
-| a random id names it, a side file says who uploaded it and when. Only that admin may
-| preview or apply it, for an hour; the import reads the file again and never anything the
-| browser re-posts.
+| An uploaded import file waits under <data>/imports/ between the preview and the import, as
+| the table read from it (read once, in a thread): a random id names it, a side file says who
+| uploaded it and when. Only that admin may preview or apply it, for an hour; the import
+| reads it from here, never anything the browser re-posts.
 */
 
 export const IMPORTS_DIR = join(dataDir, 'imports')
@@ -16,7 +16,7 @@ export const UPLOAD_TTL_MS = 60 * 60 * 1000
 /** Largest import file taken. */
 export const UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 
-export type ImportUpload = { id: string; userId: number; fileName: string; kind: SpreadsheetKind; createdAt: number; bytes: Buffer }
+export type ImportUpload = { id: string; userId: number; fileName: string; kind: SpreadsheetKind; createdAt: number; table: Table }
 
 const ID_PATTERN = /^[0-9a-f]{32}$/
 
@@ -30,11 +30,11 @@ async function sweep() {
   }
 }
 
-export async function storeUpload(userId: number, fileName: string, kind: SpreadsheetKind, bytes: Buffer) {
+export async function storeUpload(userId: number, fileName: string, kind: SpreadsheetKind, table: Table) {
   await sweep()
   await mkdir(IMPORTS_DIR, { recursive: true })
   const id = randomBytes(16).toString('hex')
-  await writeFile(join(IMPORTS_DIR, `${id}.data`), bytes, { mode: 0o600 })
+  await writeFile(join(IMPORTS_DIR, `${id}.table.json`), JSON.stringify(table), { mode: 0o600 })
   const meta = { userId, fileName: fileName.slice(0, 200), kind, createdAt: Date.now() }
   await writeFile(join(IMPORTS_DIR, `${id}.json`), JSON.stringify(meta), { mode: 0o600 })
   return id
@@ -46,8 +46,8 @@ export async function findUpload(id: unknown, userId: number): Promise<ImportUpl
   try {
     const meta = JSON.parse(await readFile(join(IMPORTS_DIR, `${id}.json`), 'utf8'))
     if (meta.userId !== userId || Date.now() - meta.createdAt > UPLOAD_TTL_MS) return null
-    const bytes = await readFile(join(IMPORTS_DIR, `${id}.data`))
-    return { id, ...meta, bytes }
+    const table = JSON.parse(await readFile(join(IMPORTS_DIR, `${id}.table.json`), 'utf8')) as Table
+    return { id, ...meta, table }
   } catch {
     return null
   }
@@ -55,6 +55,6 @@ export async function findUpload(id: unknown, userId: number): Promise<ImportUpl
 
 export async function removeUpload(id: string) {
   if (!ID_PATTERN.test(id)) return
-  await rm(join(IMPORTS_DIR, `${id}.data`), { force: true })
+  await rm(join(IMPORTS_DIR, `${id}.table.json`), { force: true })
   await rm(join(IMPORTS_DIR, `${id}.json`), { force: true })
 }

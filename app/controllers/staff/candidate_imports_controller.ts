@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { errors as shieldErrors } from '@adonisjs/shield'
 import Tokens from 'csrf'
 import AppError from '#exceptions/app_error'
-import { readTable, spreadsheetKind, SpreadsheetError, writeCsv, writeXlsx, type Cell } from '#services/spreadsheets'
+import { readTableInThread, spreadsheetKind, SpreadsheetError, writeCsv, writeXlsx, type Cell, type Table } from '#services/spreadsheets'
 import { findUpload, removeUpload, storeUpload, UPLOAD_MAX_BYTES } from '#actions/candidates/import_uploads'
 import { IMPORT_COLUMNS, TEMPLATE_EXAMPLE, planImport, planIsClean } from '#actions/candidates/plan_import'
 import { applyImport } from '#actions/candidates/apply_import'
@@ -68,20 +68,21 @@ export default class CandidateImportsController {
     if (!uploaded || uploaded.bytes.length === 0) return this.show(ctx, { code: 'IMPORT_FILE_MISSING' })
     const kind = spreadsheetKind(uploaded.name)
     if (!kind) return this.show(ctx, { code: 'IMPORT_FILE_TYPE_INVALID' })
+    let table: Table
     try {
-      await readTable(uploaded.bytes, kind)
+      table = await readTableInThread(uploaded.bytes, kind)
     } catch (error) {
       if (error instanceof SpreadsheetError) return this.show(ctx, { code: error.code })
       throw error
     }
-    const id = await storeUpload(auth.use('web').user!.id, uploaded.name, kind, uploaded.bytes)
+    const id = await storeUpload(auth.use('web').user!.id, uploaded.name, kind, table)
     return response.redirect(`/staff/candidates/import/${id}`)
   }
 
   private async loadUpload(ctx: HttpContext) {
     const upload = await findUpload(ctx.params.upload, ctx.auth.use('web').user!.id)
     if (!upload) throw AppError.notFound('IMPORT_NOT_FOUND')
-    return { upload, table: await readTable(upload.bytes, upload.kind) }
+    return { upload, table: upload.table }
   }
 
   async preview(ctx: HttpContext, error: { code: string; params?: Record<string, unknown> } | null = null) {
