@@ -13,9 +13,10 @@ import { formatOfFile, inputOptions, inputPath, type InputFormat } from './input
 /** Writes the chunks end to end into one file: MediaRecorder chunks form one stream. */
 export async function concatenate(chunks: ChunkLocation[], target: string) {
   await mkdir(dirname(target), { recursive: true })
-  const out = createWriteStream(target)
-  for (const chunk of chunks) await pipeline(chunkStream(dataDir, chunk), out, { end: false })
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+  /* One pipeline for them all (a pipeline per chunk into one open stream leaves a listener behind each time). */
+  await pipeline(async function* () {
+    for (const chunk of chunks) yield* chunkStream(dataDir, chunk)
+  }, createWriteStream(target))
 }
 
 function run(command: ffmpeg.FfmpegCommand) {
