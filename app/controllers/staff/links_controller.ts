@@ -64,6 +64,8 @@ export default class LinksController {
     const rows = await listLinks({ examId: examFilter })
     return ctx.view.render('pages/staff/links', {
       exams,
+      /* Archived exams still filter the issued links, but no new link is issued for them. */
+      issuableExams: exams.filter((exam) => !exam.archived),
       groups,
       candidates,
       rows,

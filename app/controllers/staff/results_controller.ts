@@ -33,7 +33,13 @@ export default class ResultsController {
           .select('candidates.id')
       )
     }
-    if (exam) query.whereIn('examId', (sub) => sub.from('exams').whereLike('title', `%${exam}%`).select('id'))
+    if (exam) {
+      /* The exam's name in any of its languages. */
+      const like = `%${exam}%`
+      query.whereIn('examId', (sub) =>
+        sub.from('exams').where((w) => w.whereLike('title', like).orWhereLike('title_kk', like).orWhereLike('title_ru', like).orWhereLike('title_en', like)).select('id')
+      )
+    }
     if ((SESSION_STATUSES as readonly string[]).includes(status)) query.where('status', status)
 
     const sessions = await query.paginate(page, PAGE_SIZE)
