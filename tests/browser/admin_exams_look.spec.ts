@@ -1,33 +1,14 @@
 import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
-import app from '@adonisjs/core/services/app'
 import { DateTime } from 'luxon'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
 import Exam from '#models/exam'
 import { AppServer } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
+import { checkPage, logIn, SHOTS } from '#tests/helpers/page_checks'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 
-const SHOTS = app.makePath('tmp/screenshots')
-
-/** No untranslated key, nothing wider than 1280 px, every control labelled; then a screenshot. */
-async function checkPage(page: Page, name: string, assert: any) {
-  await page.waitForLoadState('networkidle')
-  const problems = await page.evaluate(() => ({
-    rawKeys: document.body.innerText.match(/\b(messages|errors)\.[a-z_]+\.[a-z_.]+/g) ?? [],
-    overflow: document.documentElement.scrollWidth > window.innerWidth,
-    unlabeled: [...document.querySelectorAll('input:not([type=hidden]), select, button, textarea')]
-      .filter((el) => (el as HTMLElement).offsetParent !== null)
-      .filter((el) => !(el.closest('label') || el.getAttribute('aria-label') || (el as HTMLElement).innerText?.trim()))
-      .map((el) => el.outerHTML.slice(0, 80)),
-  }))
-  assert.deepEqual(problems.rawKeys, [], `${name}: untranslated keys`)
-  assert.isFalse(problems.overflow, `${name}: wider than 1280 px`)
-  assert.deepEqual(problems.unlabeled, [], `${name}: controls without a label`)
-  await page.screenshot({ path: `${SHOTS}/${name}.png` })
-  await page.screenshot({ path: `${SHOTS}/${name}-full.png`, fullPage: true })
-}
 
 test.group('Exams pages at 1280x720 in kk, ru and en', (group) => {
   let server: AppServer
@@ -51,11 +32,7 @@ test.group('Exams pages at 1280x720 in kk, ru and en', (group) => {
     const page = await browser.newPage()
     for (const [index, locale] of LOCALES.entries()) {
       await page.context().clearCookies()
-      await page.goto(`${server.url}/login?lang=${locale}`)
-      await page.locator('input[name=email]').fill(user.email)
-      await page.locator('input[name=password]').fill(password)
-      await page.locator('form[action="/login"] button[type=submit]').click()
-      await page.waitForURL('**/staff/results')
+      await logIn(page, server.url, user, password, locale)
       if (index === 0) {
         for (const empty of LOCALES) {
           await page.goto(`${server.url}/staff/exams?lang=${empty}`)

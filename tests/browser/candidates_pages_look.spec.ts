@@ -1,35 +1,16 @@
 import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import ExcelJS from 'exceljs'
-import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
 import { AppServer } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
+import { checkPage, logIn, SHOTS } from '#tests/helpers/page_checks'
 import { staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 import { iinCheckDigit } from '#services/iin'
 import Candidate from '#models/candidate'
 
-const SHOTS = app.makePath('tmp/screenshots')
-
-/** No untranslated key, nothing wider than 1280 px, every control labelled; then a screenshot. */
-async function checkPage(page: Page, name: string, assert: any) {
-  await page.waitForLoadState('networkidle')
-  const problems = await page.evaluate(() => ({
-    rawKeys: document.body.innerText.match(/\b(messages|errors)\.[a-z_]+\.[a-z_.]+/g) ?? [],
-    overflow: document.documentElement.scrollWidth > window.innerWidth,
-    unlabeled: [...document.querySelectorAll('input:not([type=hidden]), select, button, textarea')]
-      .filter((el) => (el as HTMLElement).offsetParent !== null)
-      .filter((el) => !(el.closest('label') || el.getAttribute('aria-label') || (el as HTMLElement).innerText?.trim()))
-      .map((el) => el.outerHTML.slice(0, 80)),
-  }))
-  assert.deepEqual(problems.rawKeys, [], `${name}: untranslated keys`)
-  assert.isFalse(problems.overflow, `${name}: wider than 1280 px`)
-  assert.deepEqual(problems.unlabeled, [], `${name}: controls without a label`)
-  await page.screenshot({ path: `${SHOTS}/${name}.png` })
-  await page.screenshot({ path: `${SHOTS}/${name}-full.png`, fullPage: true })
-}
 
 let serial = 0
 function iin() {
@@ -72,11 +53,7 @@ test.group('Candidates, import and directory pages at 1280x720 in kk, ru and en'
     const [{ n }] = await db.from('candidates').count('* as n')
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await page.goto(`${server.url}/login?lang=${locale}`)
-      await page.locator('input[name=email]').fill(user.email)
-      await page.locator('input[name=password]').fill(password)
-      await page.locator('form[action="/login"] button[type=submit]').click()
-      await page.waitForURL('**/staff/results')
+      await logIn(page, server.url, user, password, locale)
 
       /* The empty list in every language, while no candidate exists yet (this file run on its own). */
       if (Number(n) === 0 && locale === LOCALES[0]) {

@@ -1,16 +1,15 @@
 import { test } from '@japa/runner'
 import { mkdir, readFile } from 'node:fs/promises'
 import ExcelJS from 'exceljs'
-import app from '@adonisjs/core/services/app'
 import type { BrowserContext } from 'playwright-core'
 import { AppServer } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
+import { logIn, SHOTS } from '#tests/helpers/page_checks'
 import { staffUser } from '#tests/helpers/fixtures'
 import { iinCheckDigit } from '#services/iin'
 import Candidate from '#models/candidate'
 import Group from '#models/group'
 
-const SHOTS = app.makePath('tmp/screenshots')
 const STAMP = Date.now().toString(36)
 const TITLE_KK = `Қазақстан тарихы ${STAMP}`
 const RULES_KK = 'Жауап парағын камераға көрсетіңіз.'
@@ -56,11 +55,7 @@ test.group('Preparing an exam through the web panel', (group) => {
   test('an admin creates an exam, imports 300 candidates in 10 groups, issues and downloads one group\'s links; a student sees that exam in Kazakh', async ({ assert }) => {
     const { user, password } = await staffUser('admin')
     const page = await browser.newPage()
-    await page.goto(`${server.url}/login?lang=ru`)
-    await page.locator('input[name=email]').fill(user.email)
-    await page.locator('input[name=password]').fill(password)
-    await page.locator('form[action="/login"] button[type=submit]').click()
-    await page.waitForURL('**/staff/results')
+    await logIn(page, server.url, user, password, 'ru')
 
     /* The exam, with its titles and its own rules in Kazakh. */
     await page.goto(`${server.url}/staff/exams/new`)

@@ -1,0 +1,31 @@
+import app from '@adonisjs/core/services/app'
+import type { Page } from 'playwright-core'
+
+export const SHOTS = app.makePath('tmp/screenshots')
+
+/** No untranslated key, nothing wider than 1280 px, every control labelled; then a screenshot (and a full-page one). */
+export async function checkPage(page: Page, name: string, assert: any) {
+  await page.waitForLoadState('networkidle')
+  const problems = await page.evaluate(() => ({
+    rawKeys: document.body.innerText.match(/\b(messages|errors)\.[a-z_]+\.[a-z_.]+/g) ?? [],
+    overflow: document.documentElement.scrollWidth > window.innerWidth,
+    unlabeled: [...document.querySelectorAll('input:not([type=hidden]), select, button, textarea')]
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .filter((el) => !(el.closest('label') || el.getAttribute('aria-label') || (el as HTMLElement).innerText?.trim()))
+      .map((el) => el.outerHTML.slice(0, 80)),
+  }))
+  assert.deepEqual(problems.rawKeys, [], `${name}: untranslated keys`)
+  assert.isFalse(problems.overflow, `${name}: wider than 1280 px`)
+  assert.deepEqual(problems.unlabeled, [], `${name}: controls without a label`)
+  await page.screenshot({ path: `${SHOTS}/${name}.png` })
+  await page.screenshot({ path: `${SHOTS}/${name}-full.png`, fullPage: true })
+}
+
+/** Signs a staff user in through the login form, in `locale`, and waits for the results page. */
+export async function logIn(page: Page, baseUrl: string, user: { email: string }, password: string, locale: string) {
+  await page.goto(`${baseUrl}/login?lang=${locale}`)
+  await page.locator('input[name=email]').fill(user.email)
+  await page.locator('input[name=password]').fill(password)
+  await page.locator('form[action="/login"] button[type=submit]').click()
+  await page.waitForURL('**/staff/results')
+}
