@@ -23,7 +23,7 @@ export class StudentPage {
   /** S2: runs the system check; resolves once every item has an answer. */
   async runChecks() {
     await this.page.locator('[data-action="run-checks"]').click()
-    await this.page.waitForFunction(() => document.querySelectorAll('[data-check].busy').length === 0 && !(document.querySelector('[data-action="run-checks"]') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 })
+    await this.page.waitForFunction(() => document.querySelectorAll('[data-check].busy').length === 0 && !(document.querySelector('[data-action="run-checks"]') as HTMLButtonElement).disabled, undefined, { timeout: 60_000 })
   }
 
   checkRow(item: string) {

@@ -34,17 +34,27 @@ function browserSupported(info: { name: string; version: number }) {
   )
 }
 
-/** Times an upload of 1 MiB of random bytes to the appliance itself. */
-export async function measureUpload(api: StudentApi): Promise<CheckResult> {
+/**
+ * Times an upload of 1 MiB of random bytes to the appliance itself. One slow send (the server
+ * busy for a moment, a Wi-Fi hiccup) does not fail the check: it is tried up to three times and
+ * the best figure counts.
+ */
+export async function measureUpload(api: StudentApi, tries = 3): Promise<CheckResult> {
   const bytes = new Uint8Array(1024 * 1024)
   for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536))
-  const started = performance.now()
-  const response = await api.postBytes('/speed-test', bytes, 'application/octet-stream').catch(() => undefined)
-  const seconds = (performance.now() - started) / 1000
-  if (!response?.ok) return { item: 'upload_speed', passed: false, errorCode: 'UPLOAD_FAILED' }
-  const mbps = (bytes.length * 8) / seconds / 1_000_000
-  const details = { mbps: Math.round(mbps * 10) / 10 }
-  return mbps >= MIN_UPLOAD_MBPS
+  let best: number | undefined
+  for (let attempt = 0; attempt < tries; attempt++) {
+    const started = performance.now()
+    const response = await api.postBytes('/speed-test', bytes, 'application/octet-stream').catch(() => undefined)
+    const seconds = (performance.now() - started) / 1000
+    if (!response?.ok) continue
+    const mbps = (bytes.length * 8) / seconds / 1_000_000
+    best = Math.max(best ?? 0, mbps)
+    if (best >= MIN_UPLOAD_MBPS) break
+  }
+  if (best === undefined) return { item: 'upload_speed', passed: false, errorCode: 'UPLOAD_FAILED' }
+  const details = { mbps: Math.round(best * 10) / 10 }
+  return best >= MIN_UPLOAD_MBPS
     ? { item: 'upload_speed', passed: true, details }
     : { item: 'upload_speed', passed: false, errorCode: 'UPLOAD_SLOW', details }
 }
