@@ -10,6 +10,9 @@ import { processingProgress } from '#actions/reviews/processing_progress'
 import { PassThrough } from 'node:stream'
 import { idParam } from '#validators/request_input'
 import { assertSessionInScope } from '#services/staff_scope'
+import { buildViolationLog, examTime, lengthText } from '#actions/reviews/violation_log'
+import type Attempt from '#models/attempt'
+import type ProctoringEvent from '#models/proctoring_event'
 
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
@@ -18,6 +21,33 @@ function actorOf(ctx: HttpContext): Actor {
 
 /** Roles whose opening of a report marks it as viewed. */
 const MARKS_VIEWED: string[] = ['proctor', 'admin']
+
+/** Exam time 0: when the session began (its first attempt, before it is marked started). */
+export function originOf(session: ProctoringSession, attempts: Attempt[]) {
+  return session.startedAt ?? attempts[0]?.startedAt ?? session.createdAt
+}
+
+/** The violation log of a session's events, in exam time (see violation_log.ts). */
+export function logOf(session: ProctoringSession, attempts: Attempt[], events: ProctoringEvent[]) {
+  const numbers = new Map(attempts.map((a) => [a.id, a.number]))
+  return buildViolationLog(
+    events
+      .filter((e) => e.isViolation)
+      .map((e) => ({
+        type: e.type,
+        source: e.source,
+        startedAt: e.startedAt,
+        endedAt: e.endedAt,
+        attempt: e.attemptId ? (numbers.get(e.attemptId) ?? null) : null,
+        comment: typeof e.details?.comment === 'string' ? e.details.comment : null,
+      })),
+    originOf(session, attempts),
+    attempts
+  )
+}
+
+/** Helpers the report's views format times with. */
+export const reportFormat = { examTime, lengthText }
 
 /** The detailed report of one session (seed 003): players, attempts, findings. */
 export default class ReportsController {
@@ -45,13 +75,26 @@ export default class ReportsController {
       subjectId: session.publicId,
       ip: request.ip(),
     })
+    const origin = originOf(session, session.attempts)
+    const now = DateTime.now()
     const attempts = session.attempts.map((attempt) => ({
       attempt,
       webcam: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'webcam'),
       screen: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'screen'),
       phone: session.recordings.find((r) => r.attemptId === attempt.id && r.stream === 'phone'),
+      /** Seconds from exam time 0 to this attempt's start, and its length (so far, while it runs). */
+      offset: Math.max(0, attempt.startedAt.diff(origin).as('seconds')),
+      duration: Math.max(0, (attempt.endedAt ?? now).diff(attempt.startedAt).as('seconds')),
     }))
-    return view.render('pages/staff/report', { session, attempts, progress: await processingProgress(session) })
+    const log = logOf(session, session.attempts, session.events)
+    return view.render('pages/staff/report', {
+      session,
+      origin,
+      attempts,
+      log,
+      fmt: reportFormat,
+      progress: await processingProgress(session),
+    })
   }
 
   /** Server-sent events: the processing progress of one session, once a second, until it is done. */
