@@ -65,6 +65,11 @@ router
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
 
+/* A session's decision: every staff role reads its panel (history); proctors and admins set it. */
+const DecisionsController = () => import('#controllers/staff/decisions_controller')
+router.get('/staff/sessions/:id/decision', [DecisionsController, 'show']).use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
+router.post('/staff/sessions/:id/decision', [DecisionsController, 'store']).use(middleware.staff({ roles: ['admin', 'proctor'] }))
+
 /* Admins only. */
 router
   .group(() => {

@@ -60,4 +60,13 @@ Alpine.data('examCost', () => ({
   },
 }))
 
+/* A form sent with HTMX that comes back 422 (a validation error) shows its errors in place, the form kept. */
+document.addEventListener('htmx:beforeSwap', (event) => {
+  const detail = (event as CustomEvent<{ xhr: XMLHttpRequest; shouldSwap: boolean; isError: boolean; requestConfig?: { verb?: string } }>).detail
+  if (detail.xhr.status === 422 && detail.requestConfig?.verb === 'post') {
+    detail.shouldSwap = true
+    detail.isError = false
+  }
+})
+
 Alpine.start()
