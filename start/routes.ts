@@ -70,6 +70,19 @@ const DecisionsController = () => import('#controllers/staff/decisions_controlle
 router.get('/staff/sessions/:id/decision', [DecisionsController, 'show']).use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
 router.post('/staff/sessions/:id/decision', [DecisionsController, 'store']).use(middleware.staff({ roles: ['admin', 'proctor'] }))
 
+/* The action archive: auditors and admins read and verify it; the report's own panel is for every staff role. */
+const ArchiveController = () => import('#controllers/staff/archive_controller')
+router
+  .group(() => {
+    router.get('/archive', [ArchiveController, 'index'])
+    router.post('/archive/verify', [ArchiveController, 'verify'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin', 'auditor'] }))
+router
+  .get('/staff/sessions/:id/archive', [ArchiveController, 'session'])
+  .use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
+
 /* Admins only. */
 router
   .group(() => {
