@@ -3,6 +3,7 @@
  * findings are complete it offers to show them (no reload on its own: a proctor may be
  * watching a recording).
  */
+import './player_sync.js'
 const panel = document.querySelector<HTMLElement>('[data-progress-url]')
 if (panel && panel.dataset.done !== 'true') {
   const bar = panel.querySelector<HTMLProgressElement>('progress')!
