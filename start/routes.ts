@@ -61,14 +61,21 @@ router
     router.get('/sessions/:id', [ReportsController, 'show'])
     router.get('/sessions/:id/progress', [ReportsController, 'progress'])
     router.get('/recordings/:id/media', [ReportsController, 'media'])
+    router.get('/photos/:id', [ReportsController, 'photo'])
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
+
+/* Proctors and admins mark incidents on a report (auditors change nothing). */
+router.post('/staff/sessions/:id/incidents', [ReportsController, 'storeIncident']).use(middleware.staff({ roles: ['admin', 'proctor'] }))
 
 /* A session's decision: every staff role reads its panel (history); proctors and admins set it. */
 const DecisionsController = () => import('#controllers/staff/decisions_controller')
 router.get('/staff/sessions/:id/decision', [DecisionsController, 'show']).use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
 router.post('/staff/sessions/:id/decision', [DecisionsController, 'store']).use(middleware.staff({ roles: ['admin', 'proctor'] }))
+/* The face photo of a session (its thumbnail in the results list), archived like every photo access. */
+const SessionPhotosController = () => import('#controllers/staff/session_photos_controller')
+router.get('/staff/sessions/:id/photo/face', [SessionPhotosController, 'face']).use(middleware.staff({ roles: ['admin', 'proctor', 'auditor'] }))
 
 /* The action archive: auditors and admins read and verify it; the report's own panel is for every staff role. */
 const ArchiveController = () => import('#controllers/staff/archive_controller')

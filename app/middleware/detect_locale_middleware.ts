@@ -25,7 +25,10 @@ export default class DetectLocaleMiddleware {
     ctx.i18n = i18nManager.locale(locale)
     /* The student API answers JSON only: no view to prepare. */
     if ('view' in ctx && !ctx.request.url().startsWith(STUDENT_API_PREFIX)) {
-      ctx.view.share({ i18n: ctx.i18n, locale, locales: LOCALES, currentUrl: ctx.request.url() })
+      /* The language switch keeps the page's query string (its filters, sort and page). */
+      const kept = new URLSearchParams(ctx.request.parsedUrl.query ?? '')
+      kept.delete('lang')
+      ctx.view.share({ i18n: ctx.i18n, locale, locales: LOCALES, currentUrl: ctx.request.url(), langQuery: kept.toString() })
     }
     return next()
   }

@@ -36,6 +36,17 @@ export function limitSessions(query: ModelQueryBuilderContract<typeof Proctoring
   return query
 }
 
+/**
+ * The same limit on a plain query that joins the sessions (alias `s`) with their candidates
+ * (alias `c`): the results list's one SQL query.
+ */
+export function limitSessionRows<Query extends { whereIn(column: string, values: number[]): unknown }>(query: Query, scope: StaffScope) {
+  if (!scope) return query
+  if (scope.examIds.length) query.whereIn('s.exam_id', scope.examIds)
+  if (scope.groupIds.length) query.whereIn('c.group_id', scope.groupIds)
+  return query
+}
+
 /** Whether one session (its exam and its candidate's group) is within the scope. */
 export async function sessionInScope(session: Pick<ProctoringSession, 'examId' | 'candidateId'>, scope: StaffScope) {
   if (!scope) return true

@@ -1,5 +1,6 @@
 import vine from '@vinejs/vine'
-import { SESSION_STATUSES } from '#models/proctoring_session'
+import { DECISIONS, SESSION_STATUSES } from '#models/proctoring_session'
+import { RESULT_SORTS } from '#actions/reviews/list_results'
 import { plainText, strictObject } from '#validators/rules'
 
 /*
@@ -22,11 +23,30 @@ export const linkValidator = vine.create(
  * /staff/results filters, from the URL (bookmarkable). Unknown query keys are left alone
  * (a page may carry `lang`); the known ones must make sense. An empty filter is no filter.
  */
+const percent = () => vine.number().min(0).max(100).optional().nullable()
+const listId = () => vine.number().withoutDecimals().min(1).max(Number.MAX_SAFE_INTEGER).optional().nullable()
+/** A local date-time as an <input type="datetime-local"> sends it. */
+const localDateTime = () => vine.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/).optional().nullable()
+
 export const resultsFilterValidator = vine.create(
   vine.object({
     q: plainText(200).optional().nullable(),
     exam: plainText(200).optional().nullable(),
+    from: localDateTime(),
+    to: localDateTime(),
+    group: listId(),
+    discipline: listId(),
     status: vine.enum(SESSION_STATUSES).optional().nullable(),
+    cmin: percent(),
+    cmax: percent(),
+    decision: vine.enum(DECISIONS).optional().nullable(),
+    system: listId(),
+    pkn: vine.enum(['0', '1']).optional().nullable(),
+    archive: vine.enum(['1']).optional().nullable(),
+    sort: vine.enum(RESULT_SORTS).optional().nullable(),
+    dir: vine.enum(['asc', 'desc']).optional().nullable(),
+    group_by: vine.enum(['student']).optional().nullable(),
     page: vine.number().withoutDecimals().min(1).max(100_000).optional().nullable(),
+    size: vine.enum(['25', '50', '100']).optional().nullable(),
   })
 )

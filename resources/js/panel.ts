@@ -60,6 +60,18 @@ Alpine.data('examCost', () => ({
   },
 }))
 
+/** A student's sessions in the results grouped by student: the button shows or hides them. */
+Alpine.data('studentRows', () => ({
+  open: false,
+  toggle(this: { $root: HTMLElement; open: boolean }, event: Event) {
+    this.open = !this.open
+    const button = event.currentTarget as HTMLElement
+    button.setAttribute('aria-expanded', String(this.open))
+    button.textContent = (this.open ? this.$root.dataset.hide : this.$root.dataset.show) ?? ''
+    this.$root.querySelectorAll<HTMLElement>('tr[data-student-session]').forEach((row) => (row.hidden = !this.open))
+  },
+}))
+
 /* A form sent with HTMX that comes back 422 (a validation error) shows its errors in place, the form kept. */
 document.addEventListener('htmx:beforeSwap', (event) => {
   const detail = (event as CustomEvent<{ xhr: XMLHttpRequest; shouldSwap: boolean; isError: boolean; requestConfig?: { verb?: string } }>).detail

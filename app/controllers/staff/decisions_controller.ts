@@ -30,6 +30,8 @@ export default class DecisionsController {
     const template = view === 'cell' ? 'partials/decision_cell' : 'partials/decision_panel'
     return ctx.view.render(template, {
       session,
+      cell: session,
+      back: null,
       decisions: DECISIONS,
       history: view === 'panel' ? await decisionHistory(session.id) : [],
       canDecide: DECIDES.includes(user.role),

@@ -1,0 +1,270 @@
+import db from '@adonisjs/lucid/services/db'
+import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
+import { DateTime } from 'luxon'
+import type { Decision, SessionStatus } from '#models/proctoring_session'
+import { limitSessionRows, type StaffScope } from '#services/staff_scope'
+
+/** The columns the results list sorts on (URL `sort`), and what each sorts by. */
+export const RESULT_SORTS = ['candidate', 'group', 'status', 'start', 'end', 'credibility', 'exam', 'decision', 'viewed'] as const
+export type ResultSort = (typeof RESULT_SORTS)[number]
+export const PAGE_SIZES = [25, 50, 100] as const
+
+export type ResultFilters = {
+  /** Name, group or IIN. */
+  q?: string | null
+  /** The exam's name, in any of its languages. */
+  exam?: string | null
+  /** Started at or after / before (local date-times, "yyyy-MM-ddTHH:mm"). */
+  from?: string | null
+  to?: string | null
+  group?: number | null
+  discipline?: number | null
+  status?: SessionStatus | null
+  /** Credibility range in %, both ends included (a session not yet scored is left out). */
+  cmin?: number | null
+  cmax?: number | null
+  decision?: Decision | null
+  system?: number | null
+  /** ПКН: stopped for going over the violation limit (1), or not (0). */
+  pkn?: 0 | 1 | null
+  /** The archive: archived sessions, or the sessions of archived exams, instead of the current ones. */
+  archive?: boolean | null
+  sort?: ResultSort | null
+  dir?: 'asc' | 'desc' | null
+  page?: number | null
+  size?: number | null
+}
+
+export type ResultRow = {
+  id: number
+  publicId: string
+  examId: number
+  candidateId: number
+  status: SessionStatus
+  endReason: string | null
+  startedAt: DateTime | null
+  endedAt: DateTime | null
+  credibility: number | null
+  decision: Decision
+  viewedAt: DateTime | null
+  sitting: number
+  candidateName: string
+  iin: string | null
+  groupName: string | null
+  examTitle: string
+  passThreshold: number
+  /** Whether the face photo exists (the thumbnail column). */
+  hasPhoto: boolean
+}
+
+export type StudentRow = {
+  candidateId: number
+  candidateName: string
+  iin: string | null
+  groupName: string | null
+  count: number
+  lastStart: DateTime | null
+  sessions: ResultRow[]
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/** A stored timestamp ("yyyy-MM-dd HH:mm:ss", local time) as a DateTime. */
+function stamp(value: unknown): DateTime | null {
+  if (value === null || value === undefined) return null
+  if (value instanceof Date) return DateTime.fromJSDate(value)
+  const parsed = DateTime.fromSQL(String(value))
+  return parsed.isValid ? parsed : DateTime.fromISO(String(value))
+}
+
+/** A filter's date-time ("yyyy-MM-ddTHH:mm") as stored timestamps compare ("yyyy-MM-dd HH:mm:ss"). */
+function storedStamp(value: string, end: boolean) {
+  const parsed = DateTime.fromISO(value)
+  if (!parsed.isValid) return null
+  /* "to 10:30" takes the whole minute 10:30. */
+  return (end && !/:\d\d:\d\d/.test(value) ? parsed.endOf('minute') : parsed).toFormat('yyyy-MM-dd HH:mm:ss')
+}
+
+/** The exam's title in the page's language (as Exam.titleIn), in SQL. */
+function examTitleSql(locale: string) {
+  const order = [locale, ...['ru', 'kk', 'en'].filter((l) => l !== locale)].filter((l) => ['ru', 'kk', 'en'].includes(l))
+  return `coalesce(${order.map((l) => `nullif(e.title_${l}, '')`).join(', ')}, e.title)`
+}
+
+/** Every filter, applied to a query over `proctoring_sessions s` joined with `candidates c`, `groups g`, `exams e`. */
+function applyFilters(query: DatabaseQueryBuilderContract, filters: ResultFilters, scope: StaffScope) {
+  limitSessionRows(query, scope)
+  if (filters.archive) query.where((w) => w.where('s.archived', true).orWhere('e.archived', true))
+  else query.where('s.archived', false).where('e.archived', false)
+  const q = filters.q?.trim()
+  if (q) {
+    const like = `%${escapeLike(q)}%`
+    query.where((w) =>
+      w
+        .whereRaw("c.full_name LIKE ? ESCAPE '\\'", [like])
+        .orWhereRaw("g.name LIKE ? ESCAPE '\\'", [like])
+        .orWhereRaw("c.iin LIKE ? ESCAPE '\\'", [`${escapeLike(q)}%`])
+    )
+  }
+  const exam = filters.exam?.trim()
+  if (exam) {
+    const like = `%${escapeLike(exam)}%`
+    query.where((w) => {
+      for (const column of ['e.title', 'e.title_kk', 'e.title_ru', 'e.title_en']) w.orWhereRaw(`${column} LIKE ? ESCAPE '\\'`, [like])
+    })
+  }
+  const from = filters.from ? storedStamp(filters.from, false) : null
+  const to = filters.to ? storedStamp(filters.to, true) : null
+  if (from) query.where('s.started_at', '>=', from)
+  if (to) query.where('s.started_at', '<=', to)
+  if (filters.group) query.where('c.group_id', filters.group)
+  if (filters.discipline) query.where('e.discipline_id', filters.discipline)
+  if (filters.status) query.where('s.status', filters.status)
+  if (filters.cmin !== null && filters.cmin !== undefined) query.where('s.credibility', '>=', filters.cmin)
+  if (filters.cmax !== null && filters.cmax !== undefined) query.where('s.credibility', '<=', filters.cmax)
+  if (filters.decision) query.where('s.decision', filters.decision)
+  if (filters.system) query.where('s.system_id', filters.system)
+  if (filters.pkn === 1) query.where('s.end_reason', 'violation_limit')
+  if (filters.pkn === 0) query.where((w) => w.whereNull('s.end_reason').orWhereNot('s.end_reason', 'violation_limit'))
+  return query
+}
+
+function baseQuery() {
+  return db
+    .from('proctoring_sessions as s')
+    .join('candidates as c', 'c.id', 's.candidate_id')
+    .leftJoin('groups as g', 'g.id', 'c.group_id')
+    .join('exams as e', 'e.id', 's.exam_id')
+}
+
+/** What each sortable column sorts by. */
+function sortSql(sort: ResultSort, locale: string) {
+  const columns: Record<ResultSort, string> = {
+    candidate: 'c.full_name',
+    group: 'g.name',
+    status: 's.status',
+    start: 's.started_at',
+    end: 's.ended_at',
+    credibility: 's.credibility',
+    exam: examTitleSql(locale),
+    decision: 's.decision',
+    viewed: 's.viewed_at',
+  }
+  return columns[sort]
+}
+
+function rowOf(row: Record<string, any>): ResultRow {
+  return {
+    id: Number(row.id),
+    publicId: row.public_id,
+    examId: Number(row.exam_id),
+    candidateId: Number(row.candidate_id),
+    status: row.status,
+    endReason: row.end_reason,
+    startedAt: stamp(row.started_at),
+    endedAt: stamp(row.ended_at),
+    credibility: row.credibility === null ? null : Number(row.credibility),
+    decision: row.decision,
+    viewedAt: stamp(row.viewed_at),
+    sitting: Number(row.sitting),
+    candidateName: row.full_name,
+    iin: row.iin,
+    groupName: row.group_name,
+    examTitle: row.exam_title,
+    passThreshold: Number(row.pass_threshold),
+    hasPhoto: false,
+  }
+}
+
+function selectRows(query: DatabaseQueryBuilderContract, locale: string) {
+  return query.select(
+    's.id', 's.public_id', 's.exam_id', 's.candidate_id', 's.status', 's.end_reason', 's.started_at', 's.ended_at',
+    's.credibility', 's.decision', 's.viewed_at', 's.sitting', 'c.full_name', 'c.iin', 'g.name as group_name',
+    db.raw(`${examTitleSql(locale)} as exam_title`), 'e.pass_threshold'
+  )
+}
+
+/** Marks the rows whose session has a face photo (one query for the page). */
+async function markPhotos(rows: ResultRow[]) {
+  if (!rows.length) return rows
+  const found = await db.from('identity_checks').whereIn('session_id', rows.map((r) => r.id)).where('kind', 'face').distinct('session_id')
+  const withPhoto = new Set(found.map((r: { session_id: number }) => Number(r.session_id)))
+  for (const row of rows) row.hasPhoto = withPhoto.has(row.id)
+  return rows
+}
+
+/** Whether the list is empty because nothing exists yet (no session at all the user may see). */
+async function anySession(scope: StaffScope) {
+  const query = db.from('proctoring_sessions as s').join('candidates as c', 'c.id', 's.candidate_id').select('s.id').limit(1)
+  limitSessionRows(query, scope)
+  return (await query).length > 0
+}
+
+export type ResultsPage<Row> = { rows: Row[]; total: number; page: number; size: number; lastPage: number; anySessions: boolean }
+
+function pageOf(filters: ResultFilters) {
+  const size = (PAGE_SIZES as readonly number[]).includes(filters.size ?? 0) ? filters.size! : PAGE_SIZES[0]
+  return { size, page: Math.max(1, filters.page ?? 1) }
+}
+
+/**
+ * The results list (seed 003 §2): one page of sessions, with every filter, the sort and the
+ * page size, as one SQL query with its joins (and one count), limited to what the user may see.
+ */
+export async function listResults(filters: ResultFilters, scope: StaffScope, locale: string): Promise<ResultsPage<ResultRow>> {
+  const { size, page } = pageOf(filters)
+  const dir = filters.dir === 'asc' ? 'asc' : 'desc'
+  const counted = applyFilters(baseQuery(), filters, scope).count('* as n')
+  const [{ n }] = await counted
+  const total = Number(n)
+  const query = selectRows(applyFilters(baseQuery(), filters, scope), locale)
+  if (filters.sort) query.orderByRaw(`${sortSql(filters.sort, locale)} ${dir}`)
+  query.orderBy('s.id', filters.sort ? dir : 'desc')
+  const rows = (await query.limit(size).offset((page - 1) * size)).map(rowOf)
+  await markPhotos(rows)
+  return { rows, total, page, size, lastPage: Math.max(1, Math.ceil(total / size)), anySessions: total > 0 || (await anySession(scope)) }
+}
+
+/** What a student row sorts on: its name, group, count or latest start; the session columns sort the sessions inside. */
+function studentSortSql(sort: ResultSort | null | undefined) {
+  if (sort === 'group') return 'group_name'
+  if (sort === 'start') return 'last_start'
+  if (sort === 'candidate') return 'full_name'
+  return null
+}
+
+/**
+ * Grouped by student (seed 003 §2.3): a row per candidate with the number of their sessions
+ * that pass the filters, and those sessions (for expand and collapse): one query for the page
+ * of students, one count, one query for their sessions.
+ */
+export async function listResultsByStudent(filters: ResultFilters, scope: StaffScope, locale: string): Promise<ResultsPage<StudentRow>> {
+  const { size, page } = pageOf(filters)
+  const dir = filters.dir === 'asc' ? 'asc' : 'desc'
+  const [{ n }] = await db.from(applyFilters(baseQuery(), filters, scope).distinct('s.candidate_id').as('students')).count('* as n')
+  const total = Number(n)
+  const students = applyFilters(baseQuery(), filters, scope)
+    .groupBy('c.id')
+    .select('c.id as candidate_id', 'c.full_name', 'c.iin', 'g.name as group_name', db.raw('count(*) as sessions'), db.raw('max(s.started_at) as last_start'))
+  const by = studentSortSql(filters.sort)
+  if (by) students.orderBy(by, dir).orderBy('c.id', dir)
+  else students.orderBy('full_name', 'asc').orderBy('c.id', 'asc')
+  const found = await students.limit(size).offset((page - 1) * size)
+  const ids = found.map((row: Record<string, any>) => Number(row.candidate_id))
+  const sessions = ids.length ? selectRows(applyFilters(baseQuery(), filters, scope), locale).whereIn('s.candidate_id', ids) : null
+  if (sessions) {
+    if (filters.sort && !by) sessions.orderByRaw(`${sortSql(filters.sort, locale)} ${dir}`)
+    sessions.orderBy('s.started_at', 'desc').orderBy('s.id', 'desc')
+  }
+  const sessionRows = sessions ? await markPhotos((await sessions).map(rowOf)) : []
+  const rows: StudentRow[] = found.map((row: Record<string, any>) => ({
+    candidateId: Number(row.candidate_id),
+    candidateName: row.full_name,
+    iin: row.iin,
+    groupName: row.group_name,
+    count: Number(row.sessions),
+    lastStart: stamp(row.last_start),
+    sessions: sessionRows.filter((s) => s.candidateId === Number(row.candidate_id)),
+  }))
+  return { rows, total, page, size, lastPage: Math.max(1, Math.ceil(total / size)), anySessions: total > 0 || (await anySession(scope)) }
+}
