@@ -1,4 +1,5 @@
 import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
 import Exam from '#models/exam'
 import ProctoringEvent from '#models/proctoring_event'
 import ProctoringSession from '#models/proctoring_session'
@@ -90,12 +91,56 @@ export async function computeCredibility(sessionId: number) {
     Math.max(seconds(endMs), ...events.map((e) => seconds((e.endedAt ?? e.startedAt).toMillis()))),
     { ...DEFAULT_WEIGHTS, ...exam.weights }
   )
+  const stored: StoredCredibility = {
+    ...result,
+    passThreshold: exam.passThreshold,
+    passed: result.score >= exam.passThreshold,
+    /* What it was computed from, to tell when it is stale (see scoreOf). */
+    events: events.length,
+    weights: { ...DEFAULT_WEIGHTS, ...exam.weights },
+    computedAt: DateTime.now().toISO(),
+  }
   await db
     .from('proctoring_sessions')
     .where('id', sessionId)
-    .update({
-      credibility: result.score,
-      credibility_breakdown: JSON.stringify({ ...result, passThreshold: exam.passThreshold, passed: result.score >= exam.passThreshold }),
-    })
+    .update({ credibility: result.score, credibility_breakdown: JSON.stringify(stored) })
   return result
+}
+
+/** The credibility as stored with the session (credibility_breakdown). */
+export type StoredCredibility = ReturnType<typeof credibilityOf> & {
+  passThreshold: number
+  passed: boolean
+  events?: number
+  weights?: Record<string, number>
+  computedAt?: string
+}
+
+/** While an exam runs its length grows, so its score is refreshed at least this often (seconds). */
+export const OPEN_SESSION_REFRESH_SECONDS = 5
+
+/**
+ * The score panel's figures: the stored credibility, recomputed first when it is stale (a
+ * finding added since, the exam's weights or threshold changed, an exam still running whose
+ * length has grown). Null while there is nothing to compute from yet: "not computed yet".
+ */
+export async function scoreOf(session: ProctoringSession, exam: Exam): Promise<StoredCredibility | null> {
+  if (!session.startedAt) return null
+  const stored = session.credibility === null ? null : (session.credibilityBreakdown as StoredCredibility | null)
+  const [{ total }] = await db.from('events').where({ session_id: session.id, is_violation: true }).count('* as total')
+  const events = Number(total)
+  if (!stored && events === 0) return null
+  const weights = { ...DEFAULT_WEIGHTS, ...exam.weights }
+  const computedAt = stored?.computedAt ? DateTime.fromISO(stored.computedAt) : null
+  const stale =
+    !stored ||
+    !computedAt ||
+    stored.events !== events ||
+    stored.passThreshold !== exam.passThreshold ||
+    Object.entries(weights).some(([kind, weight]) => stored.weights?.[kind] !== weight) ||
+    (session.isOpen && DateTime.now().diff(computedAt).as('seconds') >= OPEN_SESSION_REFRESH_SECONDS)
+  if (!stale) return stored
+  await computeCredibility(session.id)
+  await session.refresh()
+  return session.credibilityBreakdown as StoredCredibility | null
 }

@@ -8,8 +8,24 @@ import { recordAccess } from '#actions/audit/record_access'
 import { parseRange, recordingSource } from '#services/recording_source'
 import { processingProgress } from '#actions/reviews/processing_progress'
 import { PassThrough } from 'node:stream'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import IdentityCheck from '#models/identity_check'
+import { dataDir } from '#config/paths'
+import { PHOTO_MIME, photoFormat } from '#services/image_header'
+import { identityPanel } from '#actions/reviews/identity_panel'
+import { createHash } from 'node:crypto'
+import db from '@adonisjs/lucid/services/db'
+import Exam from '#models/exam'
+import AttemptModel from '#models/attempt'
+import ProctoringEventModel from '#models/proctoring_event'
 import { idParam } from '#validators/request_input'
 import { assertSessionInScope } from '#services/staff_scope'
+import { errors as vineErrors } from '@vinejs/vine'
+import { validateForm } from '#validators/request_input'
+import { incidentValidator, staffPath } from '#validators/incidents'
+import { addIncident, INCIDENT_KINDS, sessionSeconds } from '#actions/reviews/incidents'
+import { scoreOf, type StoredCredibility } from '#actions/reviews/compute_credibility'
 import { buildViolationLog, examTime, lengthText } from '#actions/reviews/violation_log'
 import type Attempt from '#models/attempt'
 import type ProctoringEvent from '#models/proctoring_event'
@@ -17,6 +33,26 @@ import type ProctoringEvent from '#models/proctoring_event'
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
   return { userId: user.id, name: user.fullName, iin: user.iin, role: user.role }
+}
+
+type IncidentFormState = { kind: string; start: string; end: string; comment: string; fieldErrors: Record<string, string> }
+const emptyIncidentForm = (): IncidentFormState => ({ kind: 'incident', start: '', end: '', comment: '', fieldErrors: {} })
+
+function isPlainForm(ctx: HttpContext) {
+  return !ctx.request.header('hx-request') && ctx.request.accepts(['html', 'json']) === 'html'
+}
+
+/** What the live stream compares to tell that the page's status, log or score changed. */
+function liveVersion(session: ProctoringSession, score: StoredCredibility | null, events?: { count: number; last: number }) {
+  const violations = events ? [] : session.events.filter((e) => e.isViolation)
+  const counted = events ?? { count: violations.length, last: Math.max(0, ...violations.map((e) => e.id)) }
+  const { computedAt: _at, ...figures } = score ?? {}
+  const short = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 12)
+  return {
+    status: short(`${session.status}|${session.endReason ?? ''}`),
+    log: short(`${counted.count}|${counted.last}`),
+    score: short(score ? JSON.stringify(figures) : 'none'),
+  }
 }
 
 /** Roles whose opening of a report marks it as viewed. */
@@ -29,16 +65,22 @@ export function originOf(session: ProctoringSession, attempts: Attempt[]) {
 
 /** The violation log of a session's events, in exam time (see violation_log.ts). */
 export function logOf(session: ProctoringSession, attempts: Attempt[], events: ProctoringEvent[]) {
-  const numbers = new Map(attempts.map((a) => [a.id, a.number]))
+  const byId = new Map(attempts.map((a) => [a.id, a]))
+  /* Times are stored to the second; a finding placed in its attempt's recording (offsets in
+     seconds, as the analysis and a proctor's incident keep them) is placed to the tenth. */
+  const precise = (e: ProctoringEvent, offset: number | null, fallback: DateTime | null) => {
+    const attempt = e.attemptId ? byId.get(e.attemptId) : undefined
+    return attempt && offset !== null ? attempt.startedAt.plus({ milliseconds: Math.round(offset * 1000) }) : fallback
+  }
   return buildViolationLog(
     events
       .filter((e) => e.isViolation)
       .map((e) => ({
         type: e.type,
         source: e.source,
-        startedAt: e.startedAt,
-        endedAt: e.endedAt,
-        attempt: e.attemptId ? (numbers.get(e.attemptId) ?? null) : null,
+        startedAt: precise(e, e.offsetStart, e.startedAt)!,
+        endedAt: precise(e, e.offsetEnd, e.endedAt),
+        attempt: e.attemptId ? (byId.get(e.attemptId)?.number ?? null) : null,
         comment: typeof e.details?.comment === 'string' ? e.details.comment : null,
       })),
     originOf(session, attempts),
@@ -52,18 +94,7 @@ export const reportFormat = { examTime, lengthText }
 /** The detailed report of one session (seed 003): players, attempts, findings. */
 export default class ReportsController {
   async show(ctx: HttpContext) {
-    const { params, view, request } = ctx
-    const session = await ProctoringSession.query()
-      .where('publicId', String(params.id))
-      .preload('exam')
-      .preload('candidate', (candidate) => candidate.preload('group'))
-      .preload('attempts', (attempts) => attempts.orderBy('number', 'asc'))
-      .preload('recordings')
-      .preload('events', (events) => events.orderBy('startedAt', 'asc'))
-      .first()
-    if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
-    await assertSessionInScope(ctx.auth.use('web').user!, session)
-
+    const session = await this.load(ctx)
     /* "Viewed" tells proctors which reports someone has reviewed; an auditor's look is not a review. */
     if (!session.viewedAt && MARKS_VIEWED.includes(ctx.auth.use('web').user!.role)) {
       session.viewedAt = DateTime.now()
@@ -73,8 +104,27 @@ export default class ReportsController {
       action: 'report.view',
       subjectType: 'session',
       subjectId: session.publicId,
-      ip: request.ip(),
+      ip: ctx.request.ip(),
     })
+    return this.render(ctx, session)
+  }
+
+  /** A session with all the report shows, in the viewer's scope. */
+  private async load(ctx: HttpContext) {
+    const session = await ProctoringSession.query()
+      .where('publicId', String(ctx.params.id))
+      .preload('exam')
+      .preload('candidate', (candidate) => candidate.preload('group'))
+      .preload('attempts', (attempts) => attempts.orderBy('number', 'asc'))
+      .preload('recordings')
+      .preload('events', (events) => events.orderBy('startedAt', 'asc'))
+      .first()
+    if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
+    await assertSessionInScope(ctx.auth.use('web').user!, session)
+    return session
+  }
+
+  private async render(ctx: HttpContext, session: ProctoringSession, incident: IncidentFormState = emptyIncidentForm()) {
     const origin = originOf(session, session.attempts)
     const now = DateTime.now()
     const attempts = session.attempts.map((attempt) => ({
@@ -86,22 +136,63 @@ export default class ReportsController {
       offset: Math.max(0, attempt.startedAt.diff(origin).as('seconds')),
       duration: Math.max(0, (attempt.endedAt ?? now).diff(attempt.startedAt).as('seconds')),
     }))
+    const score = await scoreOf(session, session.exam)
     const log = logOf(session, session.attempts, session.events)
-    return view.render('pages/staff/report', {
+    const length = await sessionSeconds(session)
+    return ctx.view.render('pages/staff/report', {
       session,
       origin,
       attempts,
       log,
+      score,
       fmt: reportFormat,
       progress: await processingProgress(session),
+      canEdit: MARKS_VIEWED.includes(ctx.auth.use('web').user!.role),
+      incident: { ...incident, kinds: INCIDENT_KINDS, max: length ? Math.ceil(length.seconds) : 0 },
+      liveVersion: Object.values(liveVersion(session, score)).join('.'),
+      identity: await identityPanel(session),
     })
   }
 
-  /** Server-sent events: the processing progress of one session, once a second, until it is done. */
-  async progress({ params, request, response, i18n, auth }: HttpContext) {
+  /**
+   * POST /staff/sessions/:id/incidents (proctors, admins): a proctor marks a range of the exam.
+   * A plain form post with a mistake gets the report back with the form kept and the errors
+   * beside its fields; HTMX and JSON clients get 422 VALIDATION_FAILED.
+   */
+  async storeIncident(ctx: HttpContext) {
+    const session = await this.load(ctx)
+    try {
+      const input = await validateForm(ctx.request, incidentValidator)
+      const event = await addIncident(session, input, actorOf(ctx), ctx.request.ip())
+      if (!isPlainForm(ctx)) return ctx.response.created({ id: event.id, type: event.type, source: event.source })
+      ctx.session.flash('incident', { kind: event.type, start: input.start, end: input.end })
+      return ctx.response.redirect(staffPath(input.back) ?? `/staff/sessions/${session.publicId}#incident-title`)
+    } catch (error) {
+      if (!(error instanceof vineErrors.E_VALIDATION_ERROR) || !isPlainForm(ctx)) throw error
+      const body = ctx.request.body()
+      const fieldErrors: Record<string, string> = {}
+      for (const message of error.messages as { field: string; rule: string }[]) fieldErrors[message.field] ??= message.rule
+      ctx.response.status(422)
+      const text = (key: string) => (typeof body[key] === 'string' ? String(body[key]).slice(0, 600) : '')
+      return this.render(ctx, session, { kind: text('kind'), start: text('start'), end: text('end'), comment: text('comment'), fieldErrors })
+    }
+  }
+
+  /**
+   * Server-sent events, once a second until the session has ended and its processing is done:
+   * the processing progress ("progress"), and whatever of the status badge, the violation log's
+   * rows and the score panel changed since the page (or the last push) showed them ("live", as
+   * HTML rendered here), so the report follows a running exam without a reload.
+   */
+  async progress(ctx: HttpContext) {
+    const { params, request, response, i18n, auth, view } = ctx
     const session = await ProctoringSession.findBy('publicId', String(params.id))
     if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
     await assertSessionInScope(auth.use('web').user!, session)
+    const exam = await Exam.findOrFail(session.examId)
+    /* The versions the page was rendered with (see liveVersion); anything else is pushed. */
+    const [status = '', log = '', score = ''] = String(request.qs().v ?? '').split('.')
+    let known = { status, log, score }
     const stream = new PassThrough()
     let timer: NodeJS.Timeout | undefined
     const stop = () => {
@@ -113,6 +204,30 @@ export default class ReportsController {
       const progress = await processingProgress(session)
       const errors = progress.errors.map((code) => ({ code, message: i18n.t(`errors.${code}`) }))
       stream.write(`event: progress\ndata: ${JSON.stringify({ ...progress, errors })}\n\n`)
+
+      const counted = await db
+        .from('events')
+        .where({ session_id: session.id, is_violation: true })
+        .count('* as count')
+        .max('id as last')
+        .first()
+      const current = await scoreOf(session, exam)
+      const version = liveVersion(session, current, { count: Number(counted?.count ?? 0), last: Number(counted?.last ?? 0) })
+      const live: Record<string, string> = {}
+      if (version.status !== known.status) live.status = await view.render('partials/report_status', { session })
+      if (version.log !== known.log) {
+        const attempts = await AttemptModel.query().where('sessionId', session.id).orderBy('number', 'asc')
+        const events = await ProctoringEventModel.query().where({ sessionId: session.id, isViolation: true }).orderBy('startedAt', 'asc')
+        live.log = await view.render('partials/report_log_rows', { log: logOf(session, attempts, events), fmt: reportFormat })
+      }
+      if (version.score !== known.score) {
+        live.score = await view.render('partials/report_score', { score: current, fmt: reportFormat })
+        live.credibility = current ? `${current.score} %` : i18n.t('messages.review.score_not_computed')
+      }
+      if (Object.keys(live).length) {
+        stream.write(`event: live\ndata: ${JSON.stringify({ ...live, version: [version.status, version.log, version.score].join('.') })}\n\n`)
+      }
+      known = version
       if (progress.done) return stop()
       timer = setTimeout(() => void tick().catch(stop), 1000)
     }
@@ -122,6 +237,34 @@ export default class ReportsController {
     response.header('X-Accel-Buffering', 'no')
     void tick().catch(stop)
     return response.stream(stream)
+  }
+
+  /**
+   * GET /staff/photos/:id: an identity photo (face or ID document) for the report, to staff who
+   * may see its session; each viewing is archived like a recording's before a byte is sent.
+   */
+  async photo(ctx: HttpContext) {
+    const id = idParam(ctx.params.id)
+    const check = id === null ? null : await IdentityCheck.find(id)
+    const owner = check ? await ProctoringSession.find(check.sessionId) : null
+    if (!check || !owner) throw AppError.notFound('PHOTO_NOT_FOUND')
+    await assertSessionInScope(ctx.auth.use('web').user!, owner, 'PHOTO_NOT_FOUND')
+    const path = join(dataDir, check.photoPath)
+    const bytes = await readFile(path).catch(() => null)
+    if (!bytes) throw AppError.notFound('PHOTO_NOT_FOUND')
+    await recordAccess(actorOf(ctx), {
+      subjectType: 'photo',
+      subjectId: check.id,
+      download: false,
+      range: null,
+      details: { session: owner.publicId, kind: check.kind },
+      ip: ctx.request.ip(),
+    })
+    const format = photoFormat(bytes)
+    ctx.response.header('Content-Type', format ? PHOTO_MIME[format] : 'application/octet-stream')
+    ctx.response.header('Cache-Control', 'private, no-store')
+    ctx.response.header('X-Content-Type-Options', 'nosniff')
+    return ctx.response.send(bytes)
   }
 
   /**

@@ -25,6 +25,27 @@ if (panel && panel.dataset.done !== 'true') {
     )
   }
   const source = new EventSource(panel.dataset.progressUrl!)
+  /*
+   * While the exam runs, the server pushes whatever of the status badge, the violation log's rows
+   * and the score panel changed, as HTML it rendered: swapped in place, so the players keep
+   * playing (they bind the log's rows through delegation) and a focused row keeps its place.
+   */
+  source.addEventListener('live', (event) => {
+    const live = JSON.parse((event as MessageEvent).data) as Record<string, string>
+    for (const part of ['status', 'score'] as const) {
+      const target = document.querySelector<HTMLElement>(`[data-live="${part}"]`)
+      if (target && typeof live[part] === 'string') target.innerHTML = live[part]
+    }
+    const credibility = document.querySelector<HTMLElement>('[data-live-text="credibility"]')
+    if (credibility && typeof live.credibility === 'string') credibility.textContent = live.credibility
+    const log = document.querySelector<HTMLElement>('[data-live="log"]')
+    if (log && typeof live.log === 'string') {
+      const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-violation]')?.dataset.key
+      log.innerHTML = live.log
+      if (focused) log.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true })
+      document.dispatchEvent(new CustomEvent('report:log-updated'))
+    }
+  })
   source.addEventListener('progress', (event) => {
     const progress = JSON.parse((event as MessageEvent).data)
     panel.dataset.state = progress.state
