@@ -301,6 +301,37 @@ test.group('Report players on one clock (issue 9, P3)', (group) => {
     assert.equal(await section.getAttribute('data-state'), 'paused')
   }).timeout(90_000)
 
+  test('a player still loading holds the clock until it can play', async ({ assert }) => {
+    /* The screen recording of attempt 1 arrives 3 s late: play is pressed before it has a frame. */
+    const screenId = await Recording.query().where('sessionId', session.id).where('stream', 'screen').orderBy('attemptId', 'asc').firstOrFail()
+    const url = `**/staff/recordings/${screenId.id}/media`
+    await page.route(url, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      await route.continue()
+    })
+    try {
+      /* Not waiting for "load": a video still loading holds the page's load event. */
+      await page.goto(`${server.url}/staff/sessions/${session.publicId}`, { waitUntil: 'domcontentloaded' })
+      const section = page.locator('[data-sync][data-attempt="1"]')
+      await page.waitForFunction(() => (document.querySelector('video[data-stream=webcam]') as HTMLVideoElement).readyState >= 2)
+      await section.locator('[data-action=play]').click()
+      await page.waitForTimeout(1500)
+      assert.equal(await section.getAttribute('data-state'), 'waiting')
+      assert.isAtMost(await clockOf(page, 1), 0.3, 'the clock waits for the screen')
+      const early = await players(page, 1)
+      for (const player of early.filter((p) => p.stream !== 'screen')) assert.isAtMost(player.time, 0.3, `${player.stream} waits too`)
+
+      await page.waitForFunction(() => document.querySelector('[data-sync][data-attempt="1"]')!.getAttribute('data-state') === 'playing', null, { timeout: 15_000 })
+      await page.waitForTimeout(3000)
+      const list = await players(page, 1)
+      assert.isAtMost(spread(list), 0.3, list.map((p) => `${p.stream} ${p.time.toFixed(2)}`).join(', '))
+      assert.isAbove(Math.min(...list.map((p) => p.time)), 2)
+      await section.locator('[data-action=play]').click()
+    } finally {
+      await page.unroute(url)
+    }
+  }).timeout(60_000)
+
   test('the report with its players in kk, ru and en at 1280x720', async ({ assert }) => {
     for (const locale of LOCALES) {
       await page.goto(`${server.url}/staff/sessions/${session.publicId}?lang=${locale}`)

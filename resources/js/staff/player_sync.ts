@@ -45,7 +45,10 @@ class AttemptClock {
     this.playhead = section.querySelector<HTMLElement>('[data-role=playhead]')!
     for (const video of this.videos) {
       video.controls = false
-      video.addEventListener('loadedmetadata', () => this.layout())
+      video.addEventListener('loadedmetadata', () => {
+        this.layout()
+        this.align(true)
+      })
       video.addEventListener('durationchange', () => this.layout())
       video.addEventListener('canplay', () => this.tick())
     }
@@ -139,10 +142,13 @@ class AttemptClock {
     }
   }
 
-  /** A video the clock has to wait for: it should be playing now but has no data yet. */
+  /**
+   * The videos the clock has to wait for: they should be playing now but have no data yet
+   * (still loading, seeking, buffering). One that failed to load is left out: the others go on.
+   */
   private waitingFor() {
     const t = this.now()
-    return this.videos.filter((v) => this.activeAt(v, t) && v.readyState !== 0 && (v.seeking || v.readyState < 3))
+    return this.videos.filter((v) => v.error === null && this.activeAt(v, t) && (v.seeking || v.readyState < 3))
   }
 
   tick() {
@@ -294,10 +300,14 @@ function clockOfRow(row: HTMLElement) {
   return best
 }
 
+/** The log row last selected (its key survives the live log replacing the rows). */
+let selectedKey: string | null = null
+
 const rows = () => [...document.querySelectorAll<HTMLElement>('[data-violation]')]
 
 /** Highlights a log row, seeks every player of its attempt to its start, and (when asked) focuses it. */
 function select(row: HTMLElement, seek = true) {
+  selectedKey = row.dataset.key ?? null
   for (const other of document.querySelectorAll<HTMLElement>('[data-violation].is-selected')) {
     other.classList.remove('is-selected')
     other.removeAttribute('aria-current')
@@ -341,10 +351,6 @@ const titlesOf = () => {
   const data = document.querySelector<HTMLElement>('[data-violation-titles]')?.dataset.violationTitles
   return new Map<string, string>(Object.entries(data ? (JSON.parse(data) as Record<string, string>) : {}))
 }
-let selectedKey: string | null = null
-document.addEventListener('click', () => {
-  selectedKey = document.querySelector<HTMLElement>('[data-violation].is-selected')?.dataset.key ?? selectedKey
-}, true)
 const logTable = document.querySelector('[data-testid=violations]')
 let pending = false
 const observer = new MutationObserver(() => {
