@@ -332,6 +332,43 @@ test.group('Report players on one clock (issue 9, P3)', (group) => {
     }
   }).timeout(60_000)
 
+  test('a violation found while the student is still in the exam appears on the timeline, the selected row kept', async ({ assert }) => {
+    session.merge({ status: 'in_progress', endedAt: null })
+    await session.save()
+    let added: ProctoringEvent | undefined
+    try {
+      await openReport()
+      const ranges = page.locator('[data-sync][data-attempt="1"] [data-role=range]')
+      assert.equal(await ranges.count(), 3)
+      await page.locator('[data-violation]').nth(1).click()
+      const attempt = await Attempt.query().where('sessionId', session.id).where('number', 1).firstOrFail()
+      added = await ProctoringEvent.create({
+        sessionId: session.id,
+        attemptId: attempt.id,
+        type: 'looking_away',
+        source: 'analysis',
+        isViolation: true,
+        startedAt: session.startedAt!.plus({ seconds: 15 }),
+        endedAt: session.startedAt!.plus({ seconds: 17 }),
+      })
+      /* The live stream brings the new row; the timeline draws its range where it belongs. */
+      await page.waitForFunction(() => document.querySelectorAll('[data-sync][data-attempt="1"] [data-role=range]').length === 4, null, { timeout: 15_000 })
+      const range = page.locator('[data-sync][data-attempt="1"] [data-role=range][data-start="15"]')
+      assert.equal(await range.count(), 1)
+      assert.include(await range.getAttribute('class'), 'fam-face')
+      assert.include(await range.getAttribute('aria-label'), 'Looking away')
+      /* The voice row (0:20) is still the selected one: now the third. */
+      assert.equal(await page.locator('[data-violation][aria-current]').getAttribute('data-start'), '20')
+      await range.click()
+      await settled(page, 1)
+      for (const player of await players(page, 1)) assert.closeTo(player.time, 15, 0.5, `${player.stream} at the new range`)
+    } finally {
+      await added?.delete()
+      session.merge({ status: 'finished', endedAt: session.startedAt!.plus({ seconds: 80 }) })
+      await session.save()
+    }
+  }).timeout(60_000)
+
   test('the report with its players in kk, ru and en at 1280x720', async ({ assert }) => {
     for (const locale of LOCALES) {
       await page.goto(`${server.url}/staff/sessions/${session.publicId}?lang=${locale}`)
