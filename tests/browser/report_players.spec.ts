@@ -379,7 +379,13 @@ test.group('Report players on one clock (issue 9, P3)', (group) => {
       const tops = await page.locator('[data-sync][data-attempt="1"] .player').evaluateAll((els) => els.map((el) => Math.round(el.getBoundingClientRect().top)))
       assert.lengthOf(new Set(tops), 1)
       assert.equal(await page.locator('[data-sync][data-attempt="2"] [data-empty-stream=screen]').count(), 1)
+      for (const player of await players(page, 1)) assert.closeTo(player.time, 20, 0.5)
       await page.locator('[data-sync][data-attempt="1"]').scrollIntoViewIfNeeded()
+      /* Let every player paint the frame it was moved to before the picture is taken. */
+      await page.evaluate(() => Promise.all([...document.querySelectorAll('[data-sync] video')].map((v) => new Promise((resolve) => {
+        ;(v as HTMLVideoElement).requestVideoFrameCallback(() => resolve(null))
+        setTimeout(resolve, 1000)
+      }))))
       await checkPage(page, `report-players-${locale}`, assert)
     }
   }).timeout(120_000)
