@@ -332,6 +332,29 @@ test.group('Report players on one clock (issue 9, P3)', (group) => {
     }
   }).timeout(60_000)
 
+  test('a recording the browser cannot play says so and the other players go on without it', async ({ assert }) => {
+    const screen = await Recording.query().where('sessionId', session.id).where('stream', 'screen').orderBy('attemptId', 'asc').firstOrFail()
+    const url = `**/staff/recordings/${screen.id}/media`
+    await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'video/webm', body: 'not a recording' }))
+    try {
+      await page.goto(`${server.url}/staff/sessions/${session.publicId}`)
+      const section = page.locator('[data-sync][data-attempt="1"]')
+      await section.locator('[data-role=cannot-play]:visible').waitFor()
+      assert.equal(await section.locator('[data-role=cannot-play]:visible').count(), 1)
+      assert.equal(await section.locator('figure:has(video[data-stream=screen]) [data-role=cannot-play]').isVisible(), true)
+      assert.isFalse(await section.locator('video[data-stream=screen]').isVisible())
+      await section.locator('[data-action=play]').click()
+      await page.waitForTimeout(2500)
+      assert.equal(await section.getAttribute('data-state'), 'playing')
+      const list = (await players(page, 1)).filter((p) => p.stream !== 'screen')
+      for (const player of list) assert.isAbove(player.time, 1.5, `${player.stream} plays`)
+      assert.isAtMost(spread(list), 0.3)
+      await section.locator('[data-action=play]').click()
+    } finally {
+      await page.unroute(url)
+    }
+  }).timeout(60_000)
+
   test('a violation found while the student is still in the exam appears on the timeline, the selected row kept', async ({ assert }) => {
     session.merge({ status: 'in_progress', endedAt: null })
     await session.save()

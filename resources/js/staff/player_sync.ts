@@ -51,11 +51,22 @@ class AttemptClock {
       })
       video.addEventListener('durationchange', () => this.layout())
       video.addEventListener('canplay', () => this.tick())
+      /* A recording the browser cannot play says so in its place; the others go on without it. */
+      video.addEventListener('error', () => this.cannotPlay(video))
+      if (video.error) this.cannotPlay(video)
     }
     this.bind()
     this.layout()
     this.paint()
     setInterval(() => this.tick(), TICK_MS)
+  }
+
+  private cannotPlay(video: HTMLVideoElement) {
+    const notice = video.parentElement?.querySelector<HTMLElement>('[data-role=cannot-play]')
+    if (notice) {
+      video.hidden = true
+      notice.hidden = false
+    }
   }
 
   /** The attempt's length: the longest of its recordings, or the attempt's own span. */
