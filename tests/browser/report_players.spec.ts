@@ -299,6 +299,13 @@ test.group('Report players on one clock (issue 9, P3)', (group) => {
     assert.equal(await section.getAttribute('data-state'), 'playing')
     await page.keyboard.press(' ')
     assert.equal(await section.getAttribute('data-state'), 'paused')
+
+    /* A video started from outside (media keys, picture-in-picture) starts the whole attempt. */
+    await section.locator('video[data-stream=webcam]').evaluate((video: HTMLVideoElement) => video.play())
+    await page.waitForTimeout(1500)
+    assert.equal(await section.getAttribute('data-state'), 'playing')
+    for (const player of await players(page, 1)) assert.isFalse(player.paused, `${player.stream} plays along`)
+    await section.locator('[data-action=play]').click()
   }).timeout(90_000)
 
   test('a player still loading holds the clock until it can play', async ({ assert }) => {

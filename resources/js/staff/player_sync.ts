@@ -51,6 +51,10 @@ class AttemptClock {
       })
       video.addEventListener('durationchange', () => this.layout())
       video.addEventListener('canplay', () => this.tick())
+      /* A video started from outside (media keys, picture-in-picture, a script) starts them all. */
+      video.addEventListener('play', () => {
+        if (!this.playing) this.play()
+      })
       /* A recording the browser cannot play says so in its place; the others go on without it. */
       video.addEventListener('error', () => this.cannotPlay(video))
       if (video.error) this.cannotPlay(video)
