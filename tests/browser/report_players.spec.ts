@@ -244,6 +244,14 @@ test.group('Report players on one clock (issue 9, P3)', (group) => {
     await section.locator('select[data-role=rate]').selectOption('4')
     assert.equal(await section.getAttribute('data-rate'), '4')
     for (const player of await players(page, 1)) assert.equal(player.rate, 4, `${player.stream} at 4x`)
+    /* Only the webcam is heard; its sound can be switched off and on again. */
+    const muted = () => section.locator('video').evaluateAll((videos) => videos.map((v) => `${(v as HTMLVideoElement).dataset.stream}:${(v as HTMLVideoElement).muted}`))
+    assert.deepEqual(await muted(), ['webcam:false', 'screen:true', 'phone:true'])
+    await section.locator('[data-action=mute]').click()
+    assert.deepEqual(await muted(), ['webcam:true', 'screen:true', 'phone:true'])
+    assert.equal(await section.locator('[data-action=mute]').innerText(), 'Sound on')
+    await section.locator('[data-action=mute]').click()
+    assert.equal(await section.locator('[data-action=mute]').innerText(), 'Mute')
     /* Attempt 2 keeps its own speed. */
     assert.equal(await page.locator('[data-sync][data-attempt="2"]').getAttribute('data-rate'), '1')
 

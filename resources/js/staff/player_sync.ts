@@ -198,7 +198,6 @@ class AttemptClock {
     if (exposeClock) this.section.dataset.clock = t.toFixed(2)
     this.section.dataset.rate = String(this.rate)
     this.section.dataset.state = this.playing ? (this.stalled ? 'waiting' : 'playing') : 'paused'
-    this.playButton.setAttribute('aria-pressed', String(this.playing))
     const label = this.playing ? this.playButton.dataset.labelPause! : this.playButton.dataset.labelPlay!
     this.playButton.querySelector('[data-role=play-label]')!.textContent = label
     this.playButton.querySelector('[data-role=play-icon]')!.textContent = this.playing ? '❚❚' : '▶'
@@ -262,7 +261,7 @@ class AttemptClock {
     if (mute && webcam) {
       mute.addEventListener('click', () => {
         webcam.muted = !webcam.muted
-        mute.setAttribute('aria-pressed', String(webcam.muted))
+        mute.dataset.muted = String(webcam.muted)
         mute.textContent = webcam.muted ? mute.dataset.labelUnmute! : mute.dataset.labelMute!
       })
     }
