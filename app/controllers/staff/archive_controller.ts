@@ -44,8 +44,17 @@ function reportOf(entry: AuditEntry): string | null {
 type Translator = { t(key: string, params?: Record<string, unknown>): string; hasMessage(key: string): boolean }
 
 /** A row as the tables show it: the action and target in the viewer's language where we have the words. */
+/** Words looked up once per request and language (a page repeats the same few actions 50 times). */
+const looked = new WeakMap<Translator, Map<string, string>>()
 function wordsFor(i18n: Translator, key: string, fallback: string) {
-  return i18n.hasMessage(`messages.archive.${key}`) ? i18n.t(`messages.archive.${key}`) : fallback
+  let known = looked.get(i18n)
+  if (!known) looked.set(i18n, (known = new Map()))
+  let words = known.get(key)
+  if (words === undefined) {
+    words = i18n.hasMessage(`messages.archive.${key}`) ? i18n.t(`messages.archive.${key}`) : fallback
+    known.set(key, words)
+  }
+  return words
 }
 
 function rowOf(entry: AuditEntry, i18n: Translator) {
