@@ -165,4 +165,41 @@ test.group('Results pages at 1280x720 in kk, ru and en (issue 9)', (group) => {
     }
     await page.close()
   }).timeout(180_000)
+
+  test("the report's decision panel: a refused comment comes back with its error in place, a decision joins the history", async ({ assert }) => {
+    const world = await seed()
+    const { user, password } = await staffUser('proctor')
+    const page = await browser.newPage()
+    await page.setViewportSize({ width: 1280, height: 720 })
+    const sessions = await ProctoringSession.query().whereIn('examId', world.exams.map((e) => e.id)).where('status', 'finished').whereNot('decision', 'rejected').orderBy('id').limit(LOCALES.length)
+    for (const [index, locale] of LOCALES.entries()) {
+      await page.context().clearCookies()
+      await logIn(page, server.url, user, password, locale)
+      await page.goto(`${server.url}/staff/sessions/${sessions[index].publicId}`)
+      const panel = page.locator('[data-testid="decision-panel"]')
+      await panel.waitFor()
+      assert.equal(await panel.locator('[data-testid="decision-history-empty"]').count(), 1)
+
+      /* A comment with a hidden character is refused: the form comes back with its error, nothing saved. */
+      await panel.locator('select[name="decision"]').selectOption('rejected')
+      await panel.locator('textarea[name="comment"]').fill('Второй человек\u200bв кадре')
+      await panel.locator('button[type="submit"]').click()
+      await page.locator('[data-testid="decision-panel"] .field-error[data-error-for="comment"]').waitFor()
+      assert.equal(await page.locator('[data-testid="decision-panel"] .field-error[data-error-for="decision"]').count(), 0)
+      await page.locator('[data-testid="decision-panel"]').screenshot({ path: `${SHOTS}/decision-panel-error-${locale}.png` })
+      assert.equal(await page.locator('[data-testid="decision-panel"]').getAttribute('data-decision'), sessions[index].decision)
+      assert.equal(await page.locator('[data-testid="decision-panel"] select[name="decision"]').inputValue(), 'rejected')
+
+      /* Corrected: saved, shown as current, and in the history with who and what changed. */
+      await page.locator('[data-testid="decision-panel"] textarea[name="comment"]').fill('Второй человек в кадре, 12:04')
+      await page.locator('[data-testid="decision-panel"] button[type="submit"]').click()
+      await page.locator('[data-testid="decision-history"] tr[data-decision-row="rejected"]').waitFor()
+      assert.equal(await page.locator('[data-testid="decision-panel"]').getAttribute('data-decision'), 'rejected')
+      assert.include(await page.locator('[data-testid="decision-history"]').innerText(), user.fullName)
+      await page.locator('[data-testid="decision-panel"]').screenshot({ path: `${SHOTS}/decision-panel-${locale}.png` })
+      await sessions[index].refresh()
+      assert.equal(sessions[index].decision, 'rejected')
+    }
+    await page.close()
+  }).timeout(120_000)
 })

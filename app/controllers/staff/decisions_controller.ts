@@ -11,7 +11,7 @@ import { decisionValidator, safeBack } from '#validators/decisions'
 /** Who may set a decision; auditors read the history and change nothing. */
 const DECIDES = ['admin', 'proctor']
 
-type PanelState = { form?: { decision: string; comment: string }; error?: boolean; saved?: boolean }
+type PanelState = { form?: { decision: string; comment: string }; error?: boolean; fields?: Record<string, boolean>; saved?: boolean }
 
 /**
  * A session's decision (P2, P3): the panel the report loads (form and history), and the post
@@ -37,6 +37,8 @@ export default class DecisionsController {
       canDecide: DECIDES.includes(user.role),
       form: state.form ?? { decision: session.decision, comment: '' },
       error: state.error ?? false,
+      /* Which fields were refused (the others are kept as sent). */
+      fieldErrors: state.fields ?? {},
       saved: state.saved ?? false,
     })
   }
@@ -63,7 +65,9 @@ export default class DecisionsController {
       if (!(error instanceof vineErrors.E_VALIDATION_ERROR) || !request.header('hx-request')) throw error
       response.status(422)
       const sent = { decision: typeof body.decision === 'string' ? body.decision : session.decision, comment: typeof body.comment === 'string' ? body.comment : '' }
-      return this.render(ctx, session, view, { form: sent, error: true })
+      const fields: Record<string, boolean> = {}
+      for (const message of error.messages as { field: string }[]) fields[message.field === 'comment' ? 'comment' : 'decision'] = true
+      return this.render(ctx, session, view, { form: sent, error: true, fields })
     }
     await setDecision(session, { decision: fields.decision, comment: fields.comment ?? null }, staffActor(user), request.ip())
     if (request.header('hx-request')) return this.render(ctx, session, view, { saved: true })
