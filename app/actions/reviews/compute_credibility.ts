@@ -1,6 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import Exam from '#models/exam'
+import Attempt from '#models/attempt'
 import ProctoringEvent from '#models/proctoring_event'
 import ProctoringSession from '#models/proctoring_session'
 
@@ -85,9 +86,16 @@ export async function computeCredibility(sessionId: number) {
   const origin = session.startedAt.toMillis()
   const endMs = (session.endedAt ?? session.lastSeenAt ?? session.startedAt).toMillis()
   const events = await ProctoringEvent.query().where({ sessionId, isViolation: true })
+  const attempts = new Map((await Attempt.query().where('sessionId', sessionId)).map((a) => [a.id, a.startedAt.toMillis()]))
   const seconds = (ms: number) => (ms - origin) / 1000
+  /* Times are stored to the second; a finding with offsets into its attempt's recording is placed to the tenth (as the log shows it). */
+  const at = (e: ProctoringEvent, offset: number | null, time: DateTime | null) => {
+    const attemptStart = e.attemptId ? attempts.get(e.attemptId) : undefined
+    if (attemptStart !== undefined && offset !== null) return seconds(attemptStart + offset * 1000)
+    return time ? seconds(time.toMillis()) : null
+  }
   const result = credibilityOf(
-    events.map((e) => ({ type: e.type, start: seconds(e.startedAt.toMillis()), end: e.endedAt ? seconds(e.endedAt.toMillis()) : null })),
+    events.map((e) => ({ type: e.type, start: at(e, e.offsetStart, e.startedAt)!, end: at(e, e.offsetEnd, e.endedAt) })),
     Math.max(seconds(endMs), ...events.map((e) => seconds((e.endedAt ?? e.startedAt).toMillis()))),
     { ...DEFAULT_WEIGHTS, ...exam.weights }
   )
