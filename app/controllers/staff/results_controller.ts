@@ -36,7 +36,7 @@ export function credibilityLevel(row: Pick<ResultRow, 'credibility' | 'passThres
  * sort on each column, grouping by student, a page size; the whole state in the URL.
  */
 export default class ResultsController {
-  async index({ request, view, auth, i18n }: HttpContext) {
+  async index({ request, response, view, auth, i18n }: HttpContext) {
     const valid = await validateQuery(request, resultsFilterValidator)
     const user = auth.use('web').user!
     const scope = await scopeOf(user)
@@ -112,6 +112,8 @@ export default class ResultsController {
     }
 
     const fragment = request.header('hx-request') && request.header('hx-target') === 'results-table'
+    /* The address bar shows the state without its empty fields: the same URL a link on the page would give. */
+    if (fragment) response.header('HX-Push-Url', current)
     return view.render(fragment ? 'partials/results_table' : 'pages/staff/results', {
       result,
       grouped,
