@@ -84,7 +84,8 @@ export async function computeCredibility(sessionId: number) {
   if (!session.startedAt) return null
   const exam = await Exam.findOrFail(session.examId)
   const origin = session.startedAt.toMillis()
-  const endMs = (session.endedAt ?? session.lastSeenAt ?? session.startedAt).toMillis()
+  /* While the exam runs, its length is up to now. */
+  const endMs = (session.endedAt ?? (session.isOpen ? DateTime.now() : (session.lastSeenAt ?? session.startedAt))).toMillis()
   const events = await ProctoringEvent.query().where({ sessionId, isViolation: true })
   const attempts = new Map((await Attempt.query().where('sessionId', sessionId)).map((a) => [a.id, a.startedAt.toMillis()]))
   const seconds = (ms: number) => (ms - origin) / 1000
