@@ -151,5 +151,27 @@ test.group('Report live (issue 9, P3)', (group) => {
         await page.close()
       }
     }
+
+    /* The proctor marks an incident: a range selected (as the timeline announces it), "Now" for its end, a kind and a comment. */
+    const page = await browser.newPage()
+    await page.goto(`${server.url}/staff/sessions/${session.publicId}?lang=en`)
+    await page.evaluate(() => document.dispatchEvent(new CustomEvent('report:range-selected', { detail: { start: 340.25, end: 330 } })))
+    assert.equal(await page.locator('[data-incident-start]').inputValue(), '330')
+    assert.equal(await page.locator('[data-incident-end]').inputValue(), '340.3')
+    await page.locator('[data-incident-now=end]').click()
+    assert.match(await page.locator('[data-incident-end]').inputValue(), /^\d+(\.\d)?$/)
+    await page.locator('[data-incident-end]').fill('360')
+    await page.locator('[data-testid=incident-form] select[name=kind]').selectOption('multiple_faces')
+    await page.locator('[data-testid=incident-form] textarea[name=comment]').fill('A second person sits beside the student')
+    await page.locator('[data-testid=incident-form] button[type=submit]').click()
+    await page.locator('[data-testid=incident-added]').waitFor()
+    const row = page.locator('[data-violation][data-type=multiple_faces]')
+    assert.include(await row.innerText(), '5:30')
+    assert.include(await row.innerText(), 'A second person sits beside the student')
+    assert.include(await row.innerText(), 'proctor')
+    assert.equal(await page.locator('[data-testid=breakdown] tr[data-kind=multiple_faces]').count(), 1)
+    await page.locator('#incident-title').scrollIntoViewIfNeeded()
+    await checkPage(page, 'report-live-incident-en', assert)
+    await page.close()
   }).timeout(180_000)
 })

@@ -60,3 +60,40 @@ if (panel && panel.dataset.done !== 'true') {
     }
   })
 }
+
+/*
+ * The incident form (proctors and admins): "Now" beside From / To takes the exam time where the
+ * players of the attempt last used stand (their clock plus the attempt's offset). A timeline that
+ * selects a range may fill the fields ([data-incident-start], [data-incident-end]) itself, or
+ * dispatch `report:range-selected` with { start, end } in exam seconds.
+ */
+const incidentForm = document.querySelector<HTMLFormElement>('[data-testid="incident-form"]')
+if (incidentForm) {
+  let lastSection: HTMLElement | null = null
+  const remember = (event: Event) => {
+    const section = (event.target as HTMLElement | null)?.closest?.<HTMLElement>('[data-attempt][data-offset]')
+    if (section) lastSection = section
+  }
+  document.addEventListener('pointerdown', remember, true)
+  document.addEventListener('focusin', remember, true)
+  const field = (name: 'start' | 'end') => incidentForm.querySelector<HTMLInputElement>(`[data-incident-${name}]`)!
+  const examNow = () => {
+    const section = lastSection ?? document.querySelector<HTMLElement>('[data-attempt][data-offset]')
+    if (!section) return 0
+    return (Number(section.dataset.offset) || 0) + (Number(section.dataset.clock) || 0)
+  }
+  incidentForm.addEventListener('click', (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLButtonElement>('[data-incident-now]')
+    if (!button) return
+    const input = field(button.dataset.incidentNow as 'start' | 'end')
+    input.value = String(Math.round(examNow() * 10) / 10)
+    input.dispatchEvent(new Event('input', { bubbles: true }))
+  })
+  document.addEventListener('report:range-selected', (event) => {
+    const { start, end } = (event as CustomEvent<{ start: number; end: number }>).detail ?? {}
+    if (Number.isFinite(start) && Number.isFinite(end)) {
+      field('start').value = String(Math.round(Math.min(start, end) * 10) / 10)
+      field('end').value = String(Math.round(Math.max(start, end) * 10) / 10)
+    }
+  })
+}
