@@ -78,7 +78,7 @@ test.group('Pages under their Content-Security-Policy', (group) => {
       await page.locator('input[name=q]').fill(name)
       await page.waitForURL(/q=/)
       await page.locator('#results-table tr[data-session]').first().waitFor()
-      assert.deepEqual(await page.locator('#results-table tr[data-session] td:first-child').allTextContents(), [name])
+      assert.deepEqual(await page.locator('#results-table tr[data-session] td.candidate-cell').allTextContents(), [name])
 
       await page.locator('#results-table tr[data-session] a').click()
       await page.waitForURL('**/staff/sessions/*')
