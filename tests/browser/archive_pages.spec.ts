@@ -10,7 +10,7 @@ import { openStudentLink } from '#tests/helpers/http'
 import { LOCALES } from '#services/locale'
 
 /** What a working day leaves in the archive: logins, reviews, downloads, a decision, settings. */
-async function aDayOfWork(baseUrl: string) {
+async function aDayOfWork(baseUrl: string): Promise<string> {
   const { exam, link } = await examWithCandidate({ title: 'Гистология — аралық бақылау' })
   const { sessionId } = await openStudentLink(baseUrl, link)
   const proctor = { userId: null, name: 'Әбілқасымова Айгерім Серікқызы', iin: '850312400123', role: 'proctor' }
@@ -21,6 +21,7 @@ async function aDayOfWork(baseUrl: string) {
   await recordAction(proctor, { action: 'recording.view', subjectType: 'recording', subjectId: 41, details: { session: sessionId, stream: 'webcam' } })
   await recordAction(proctor, { action: 'recording.download', subjectType: 'recording', subjectId: 42, details: { session: sessionId, stream: 'screen' } })
   await recordAction(proctor, { action: 'session.decision', subjectType: 'session', subjectId: sessionId, details: { from: 'none', to: 'accepted', comment: null } })
+  return sessionId
 }
 
 test.group('Action archive pages at 1280x720 in kk, ru and en (issue 9)', (group) => {
@@ -57,6 +58,27 @@ test.group('Action archive pages at 1280x720 in kk, ru and en (issue 9)', (group
       await page.goto(`${server.url}/staff/archive?who=${encodeURIComponent('Нет такого человека')}&action=report.view`)
       await page.locator('[data-testid=archive-no-matches]').waitFor()
       await checkPage(page, `archive-no-matches-${locale}`, assert)
+    }
+  })
+
+  test("the report's own archive panel: who viewed, downloaded and decided", async ({ assert }) => {
+    const sessionId = await aDayOfWork(server.url)
+    const { user, password } = await staffUser('auditor')
+    const page = await browser.newPage()
+    for (const locale of LOCALES) {
+      await page.context().clearCookies()
+      await logIn(page, server.url, user, password, locale)
+      await page.goto(`${server.url}/staff/sessions/${sessionId}`)
+      const panel = page.locator('[data-testid=report-archive]')
+      await panel.waitFor()
+      await panel.scrollIntoViewIfNeeded()
+      await page.waitForLoadState('networkidle')
+      assert.isAtLeast(await panel.locator('tbody tr').count(), 3)
+      const text = await panel.innerText()
+      assert.notMatch(text, /\b(messages|errors)\.[a-z_]+\./, `report-archive-${locale}: untranslated keys`)
+      const box = (await panel.boundingBox())!
+      assert.isAtMost(box.x + box.width, 1280, `report-archive-${locale}: wider than the page`)
+      await page.screenshot({ path: `${SHOTS}/report-archive-${locale}.png` })
     }
   })
 })

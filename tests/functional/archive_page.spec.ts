@@ -226,6 +226,7 @@ test.group('Action archive page', () => {
     assert.include(panel, '880101300111')
     assert.include(panel, 'Просмотрел отчёт')
     assert.include(panel, 'Вынес решение')
+    assert.include(panel, 'Нет решения → Принято')
     assert.include(panel, 'Скачал фото')
     const own = rowIds(panel)
     const elsewhereViews = await db.from('audit_entries').where('subject_id', elsewhere.publicId).select('id')

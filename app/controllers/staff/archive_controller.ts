@@ -65,7 +65,18 @@ function rowOf(entry: AuditEntry, i18n: Translator) {
     when: DateTime.fromISO(entry.createdAt).toFormat('dd.MM.yyyy HH:mm:ss'),
     action: label(`actions.${entry.action}`, entry.action),
     subject: entry.subjectType ? label(`subjects.${entry.subjectType}`, entry.subjectType) : null,
+    detail: decisionChange(entry, i18n),
   }
+}
+
+/** A decision's change in words ("No decision → Accepted"), from what the decision's entry keeps. */
+function decisionChange(entry: AuditEntry, i18n: Translator) {
+  if (entry.action !== 'session.decision') return null
+  const words = (value: unknown) =>
+    typeof value === 'string' && /^[a-z_]{1,32}$/.test(value) && i18n.hasMessage(`messages.decisions.${value}`) ? i18n.t(`messages.decisions.${value}`) : null
+  const from = words(entry.details?.from)
+  const to = words(entry.details?.to)
+  return to ? (from ? `${from} → ${to}` : to) : null
 }
 
 /**
