@@ -205,7 +205,7 @@ test.group('Action archive page', () => {
     assert.include(await (await auditor.request('/staff/results')).text(), 'href="/staff/archive"')
   })
 
-  test("the report's archive panel lists who viewed it, downloaded its recordings and set its decision", async ({ assert }) => {
+  test("the report's archive panel lists who viewed it, downloaded its photos, set its decision and added incidents", async ({ assert }) => {
     const session = await sessionOfNewStudent()
     const elsewhere = await sessionOfNewStudent()
     const { client: proctor, user } = await loggedIn('proctor', 'ru', '880101300111')
@@ -213,6 +213,7 @@ test.group('Action archive page', () => {
     assert.equal((await proctor.request(`/staff/sessions/${elsewhere.publicId}`)).status, 200)
     const actor = { userId: user.id, name: user.fullName, iin: user.iin, role: 'proctor' }
     await recordAction(actor, { action: 'session.decision', subjectType: 'session', subjectId: session.publicId, details: { from: 'none', to: 'accepted', comment: null } })
+    await recordAction(actor, { action: 'incident.create', subjectType: 'session', subjectId: session.publicId, details: { kind: 'incident', start: 10, end: 20, comment: 'Подсказка' } })
     await recordAction(actor, { action: 'photo.download', subjectType: 'photo', subjectId: 'face', details: { session: session.publicId } })
 
     /* The report loads its panel. */
@@ -228,6 +229,7 @@ test.group('Action archive page', () => {
     assert.include(panel, 'Вынес решение')
     assert.include(panel, 'Нет решения → Принято')
     assert.include(panel, 'Скачал фото')
+    assert.include(panel, 'Добавил нарушение вручную')
     const own = rowIds(panel)
     const elsewhereViews = await db.from('audit_entries').where('subject_id', elsewhere.publicId).select('id')
     for (const row of elsewhereViews) assert.notInclude(own, row.id)
