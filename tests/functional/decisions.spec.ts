@@ -121,6 +121,24 @@ test.group('Decisions (issue 9)', () => {
     assert.equal((await SessionDecision.query().where('sessionId', session.id)).length, 0)
   })
 
+  test('a proctor limited to other exams can neither read nor set the decision of a session outside them', async ({ assert }) => {
+    const session = await sessionOfNewStudent()
+    const { exam: other } = await examWithCandidate()
+    const { client, csrf, user } = await loggedIn('proctor')
+    const db = (await import('@adonisjs/lucid/services/db')).default
+    await db.table('staff_scopes').insert({ user_id: user.id, exam_id: other.id, group_id: null, created_at: new Date().toISOString().slice(0, 19).replace('T', ' ') })
+    const path = `/staff/sessions/${session.publicId}/decision`
+    const read = await client.request(path, { headers: { accept: 'application/json' } })
+    assert.equal(read.status, 404)
+    assert.equal((await read.json()).error.code, 'SESSION_NOT_FOUND')
+    const write = await post(client, path, { _csrf: csrf, decision: 'accepted' }, { accept: 'application/json' })
+    assert.equal(write.status, 404)
+    assert.equal((await write.json()).error.code, 'SESSION_NOT_FOUND')
+    await session.refresh()
+    assert.equal(session.decision, 'none')
+    assert.equal((await AuditEntry.query().where({ action: 'session.decision', subjectId: session.publicId })).length, 0)
+  })
+
   test('the report loads the decision panel', async ({ assert }) => {
     const session = await sessionOfNewStudent()
     const { client } = await loggedIn('proctor')
