@@ -19,12 +19,16 @@ test.group('Report players: the shared clock arithmetic', () => {
   test('a player off by more than 0.15 s is put back; a smaller drift is evened out by its rate', ({ assert }) => {
     assert.equal(DRIFT_SEEK, 0.15)
     assert.deepEqual(driftCorrection(10.2, 10, 1), { seek: true, rate: 1 })
-    assert.deepEqual(driftCorrection(9.8, 10, 4), { seek: true, rate: 4 })
+    assert.deepEqual(driftCorrection(9.7, 10, 4), { seek: true, rate: 4 })
     /* 0.1 s ahead: a little slower; 0.1 s behind: a little faster; never more than 10 % off. */
     assert.isBelow(driftCorrection(10.1, 10, 1).rate, 1)
     assert.isAbove(driftCorrection(9.9, 10, 1).rate, 1)
     assert.isFalse(driftCorrection(10.1, 10, 1).seek)
     assert.closeTo(driftCorrection(10.14, 10, 10).rate, 10, 1)
+    /* At 10x a tenth of a second of timer jitter is a second of recording: up to 0.5 s is evened out by rate. */
+    assert.isFalse(driftCorrection(10.4, 10, 10).seek)
+    assert.isTrue(driftCorrection(10.6, 10, 10).seek)
+    assert.isTrue(driftCorrection(10.2, 10, 2).seek)
     /* After a seek or while paused, the player is put exactly on the clock. */
     assert.deepEqual(driftCorrection(10.1, 10, 2, true), { seek: true, rate: 2 })
     assert.deepEqual(driftCorrection(10.01, 10, 2, true), { seek: false, rate: 2 })

@@ -10,7 +10,7 @@
  * arrow keys (and j/k) step through them. The section exposes data-clock (attempt seconds) and
  * data-rate for tests and for anyone reading the page.
  */
-import { attemptTime, clockText, driftCorrection, nextIndex, placeRange, RATES } from './player_sync_math.js'
+import { attemptTime, clockText, driftCorrection, nextIndex, placeRange, seekThreshold, RATES } from './player_sync_math.js'
 
 /** How often the clock checks its players and repaints the controls (ms). */
 const TICK_MS = 100
@@ -158,6 +158,21 @@ class AttemptClock {
   }
 
   /**
+   * When every playing video is behind the clock (starting up, or a busy machine that cannot decode
+   * them all at 10x), the clock falls back to them instead of seeking them all forward, which would
+   * only make them wait for their seeks again.
+   */
+  private follow() {
+    if (this.stalled) return
+    const t = this.now()
+    const times = this.videos
+      .filter((v) => v.error === null && v.readyState >= 3 && !v.seeking && this.activeAt(v, t))
+      .map((v) => v.currentTime)
+      .sort((a, b) => a - b)
+    if (times.length && times[times.length - 1] < t - seekThreshold(this.rate)) this.reanchor(times[Math.floor(times.length / 2)])
+  }
+
+  /**
    * The videos the clock has to wait for: they should be playing now but have no data yet
    * (still loading, seeking, buffering). One that failed to load is left out: the others go on.
    */
@@ -185,6 +200,7 @@ class AttemptClock {
           this.stalled = false
         }
       }
+      this.follow()
       this.align()
     }
     this.ticks++

@@ -24,15 +24,24 @@ export function clockText(seconds: number) {
 }
 
 /**
+ * How far (seconds of recording) a player may drift before it is seeked back: DRIFT_SEEK, and
+ * 50 ms of real time at high speeds (at 10x a tenth of a second of timer jitter is a second of
+ * recording; seeking at every tick would only make every player wait for its seek).
+ */
+export function seekThreshold(rate: number) {
+  return Math.max(DRIFT_SEEK, 0.05 * rate)
+}
+
+/**
  * What to do with a player at `current` when the clock says `target`: seek when it is off by more
- * than DRIFT_SEEK (or always, when `hard`: after a seek or while paused), otherwise run it up to 10 %
- * faster or slower so that it catches up within about two seconds.
+ * than seekThreshold (or always, when `hard`: after a seek or while paused), otherwise run it up to
+ * 10 % faster or slower so that it catches up within about two seconds.
  */
 export function driftCorrection(current: number, target: number, rate: number, hard = false) {
   const drift = current - target
-  if (Math.abs(drift) > DRIFT_SEEK || (hard && Math.abs(drift) > 0.02)) return { seek: true, rate }
+  if (Math.abs(drift) > seekThreshold(rate) || (hard && Math.abs(drift) > 0.02)) return { seek: true, rate }
   if (hard) return { seek: false, rate }
-  const factor = Math.min(1.1, Math.max(0.9, 1 - drift / 2))
+  const factor = Math.min(1.1, Math.max(0.9, 1 - drift / (2 * Math.max(1, rate))))
   return { seek: false, rate: Math.round(rate * factor * 1000) / 1000 }
 }
 
