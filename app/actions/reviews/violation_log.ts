@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
 
 /** Sources of a finding, in the order the log names them. */
 export const LOG_SOURCES = ['browser', 'analysis', 'proctor'] as const
@@ -11,8 +12,9 @@ export const LOG_MERGE_GAP = 2
 export type LogEvent = {
   type: string
   source: LogSource
-  startedAt: DateTime
-  endedAt: DateTime | null
+  /** A time, or epoch milliseconds. */
+  startedAt: DateTime | number
+  endedAt: DateTime | number | null
   /** The attempt's number (1, 2...), when the event names it. */
   attempt?: number | null
   comment?: string | null
@@ -61,10 +63,12 @@ export function lengthText(seconds: number, units: { h: string; min: string; s: 
   return `${m} ${units.min}${s ? ` ${s} ${units.s}` : ''}`
 }
 
+const millis = (time: DateTime | number) => (typeof time === 'number' ? time : time.toMillis())
+
 /** The attempt an event happened in: the one it names, else the one running at its start. */
 function attemptOf(event: LogEvent, attempts: LogAttempt[]) {
   if (event.attempt) return event.attempt
-  const at = event.startedAt.toMillis()
+  const at = millis(event.startedAt)
   const running = attempts.find((a) => a.startedAt.toMillis() <= at && (a.endedAt === null || at <= a.endedAt.toMillis()))
   return running?.number ?? null
 }
@@ -78,8 +82,8 @@ export function buildViolationLog(events: LogEvent[], origin: DateTime, attempts
   const zero = origin.toMillis()
   const items = events
     .map((event) => {
-      const start = round1(Math.max(0, (event.startedAt.toMillis() - zero) / 1000))
-      const end = event.endedAt ? round1(Math.max(start, (event.endedAt.toMillis() - zero) / 1000)) : start
+      const start = round1(Math.max(0, (millis(event.startedAt) - zero) / 1000))
+      const end = event.endedAt !== null ? round1(Math.max(start, (millis(event.endedAt) - zero) / 1000)) : start
       return { event, start, end, attempt: attemptOf(event, attempts) }
     })
     .sort((a, b) => a.start - b.start || a.end - b.end)
@@ -119,4 +123,61 @@ export function buildViolationLog(events: LogEvent[], origin: DateTime, attempts
       ...(comments.length ? { comment: comments.join(' · ') } : {}),
     }))
     .sort((a, b) => a.start - b.start || a.type.localeCompare(b.type))
+}
+
+/** A stored time ("2026-11-24 09:00:05", the app's local time, as Lucid writes it) as epoch ms. */
+function storedMillis(value: string | null): number | null {
+  if (value === null || value === undefined) return null
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(String(value))
+  if (m) return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], m[7] ? +m[7].padEnd(3, '0') : 0).getTime()
+  const parsed = DateTime.fromSQL(String(value))
+  return (parsed.isValid ? parsed : DateTime.fromISO(String(value))).toMillis()
+}
+
+/**
+ * A session's findings for the log, read straight from the table (no model per row: a report
+ * with hundreds of findings stays fast). Times are stored to the second; a finding placed in its
+ * attempt's recording (offsets in seconds, as the analysis and a proctor's incident keep them) is
+ * placed to the tenth. Also what the live stream compares: how many there are and the newest id.
+ */
+export async function loadLogEvents(sessionId: number, attempts: { id: number; number: number; startedAt: DateTime }[]) {
+  const rows = (await db
+    .from('events')
+    .where({ session_id: sessionId, is_violation: true })
+    .orderBy('started_at', 'asc')
+    .select('id', 'type', 'source', 'attempt_id', 'started_at', 'ended_at', 'offset_start', 'offset_end', 'details')) as {
+    id: number
+    type: string
+    source: LogSource
+    attempt_id: number | null
+    started_at: string
+    ended_at: string | null
+    offset_start: number | null
+    offset_end: number | null
+    details: string | null
+  }[]
+  const byId = new Map(attempts.map((a) => [a.id, { number: a.number, start: a.startedAt.toMillis() }]))
+  let last = 0
+  const events: LogEvent[] = rows.map((row) => {
+    last = Math.max(last, row.id)
+    const attempt = row.attempt_id ? byId.get(row.attempt_id) : undefined
+    const place = (offset: number | null, stored: string | null) =>
+      attempt && offset !== null ? attempt.start + Math.round(offset * 1000) : storedMillis(stored)
+    let comment: string | null = null
+    if (row.details && row.details.includes('"comment"')) {
+      try {
+        const details = JSON.parse(row.details)
+        if (typeof details?.comment === 'string') comment = details.comment
+      } catch {}
+    }
+    return {
+      type: row.type,
+      source: row.source,
+      startedAt: place(row.offset_start, row.started_at)!,
+      endedAt: place(row.offset_end, row.ended_at),
+      attempt: attempt?.number ?? null,
+      comment,
+    }
+  })
+  return { events, count: rows.length, last }
 }

@@ -18,7 +18,6 @@ import { createHash } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import Exam from '#models/exam'
 import AttemptModel from '#models/attempt'
-import ProctoringEventModel from '#models/proctoring_event'
 import { idParam } from '#validators/request_input'
 import { assertSessionInScope } from '#services/staff_scope'
 import { errors as vineErrors } from '@vinejs/vine'
@@ -26,9 +25,8 @@ import { validateForm } from '#validators/request_input'
 import { incidentValidator, staffPath } from '#validators/incidents'
 import { addIncident, INCIDENT_KINDS, sessionSeconds } from '#actions/reviews/incidents'
 import { scoreOf, type StoredCredibility } from '#actions/reviews/compute_credibility'
-import { buildViolationLog, examTime, lengthText } from '#actions/reviews/violation_log'
+import { buildViolationLog, examTime, lengthText, loadLogEvents } from '#actions/reviews/violation_log'
 import type Attempt from '#models/attempt'
-import type ProctoringEvent from '#models/proctoring_event'
 
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
@@ -43,9 +41,7 @@ function isPlainForm(ctx: HttpContext) {
 }
 
 /** What the live stream compares to tell that the page's status, log or score changed. */
-function liveVersion(session: ProctoringSession, score: StoredCredibility | null, events?: { count: number; last: number }) {
-  const violations = events ? [] : session.events.filter((e) => e.isViolation)
-  const counted = events ?? { count: violations.length, last: Math.max(0, ...violations.map((e) => e.id)) }
+function liveVersion(session: ProctoringSession, score: StoredCredibility | null, counted: { count: number; last: number }) {
   const { computedAt: _at, ...figures } = score ?? {}
   const short = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 12)
   return {
@@ -63,29 +59,10 @@ export function originOf(session: ProctoringSession, attempts: Attempt[]) {
   return session.startedAt ?? attempts[0]?.startedAt ?? session.createdAt
 }
 
-/** The violation log of a session's events, in exam time (see violation_log.ts). */
-export function logOf(session: ProctoringSession, attempts: Attempt[], events: ProctoringEvent[]) {
-  const byId = new Map(attempts.map((a) => [a.id, a]))
-  /* Times are stored to the second; a finding placed in its attempt's recording (offsets in
-     seconds, as the analysis and a proctor's incident keep them) is placed to the tenth. */
-  const precise = (e: ProctoringEvent, offset: number | null, fallback: DateTime | null) => {
-    const attempt = e.attemptId ? byId.get(e.attemptId) : undefined
-    return attempt && offset !== null ? attempt.startedAt.plus({ milliseconds: Math.round(offset * 1000) }) : fallback
-  }
-  return buildViolationLog(
-    events
-      .filter((e) => e.isViolation)
-      .map((e) => ({
-        type: e.type,
-        source: e.source,
-        startedAt: precise(e, e.offsetStart, e.startedAt)!,
-        endedAt: precise(e, e.offsetEnd, e.endedAt),
-        attempt: e.attemptId ? (byId.get(e.attemptId)?.number ?? null) : null,
-        comment: typeof e.details?.comment === 'string' ? e.details.comment : null,
-      })),
-    originOf(session, attempts),
-    attempts
-  )
+/** The violation log of a session, in exam time (see violation_log.ts), with what the live stream compares. */
+export async function logOf(session: ProctoringSession, attempts: Attempt[]) {
+  const loaded = await loadLogEvents(session.id, attempts)
+  return { log: buildViolationLog(loaded.events, originOf(session, attempts), attempts), count: loaded.count, last: loaded.last }
 }
 
 /** Helpers the report's views format times with. */
@@ -117,7 +94,6 @@ export default class ReportsController {
       .preload('candidate', (candidate) => candidate.preload('group'))
       .preload('attempts', (attempts) => attempts.orderBy('number', 'asc'))
       .preload('recordings')
-      .preload('events', (events) => events.orderBy('startedAt', 'asc'))
       .first()
     if (!session) throw AppError.notFound('SESSION_NOT_FOUND')
     await assertSessionInScope(ctx.auth.use('web').user!, session)
@@ -137,7 +113,7 @@ export default class ReportsController {
       duration: Math.max(0, (attempt.endedAt ?? now).diff(attempt.startedAt).as('seconds')),
     }))
     const score = await scoreOf(session, session.exam)
-    const log = logOf(session, session.attempts, session.events)
+    const { log, count, last } = await logOf(session, session.attempts)
     const length = await sessionSeconds(session)
     return ctx.view.render('pages/staff/report', {
       session,
@@ -149,7 +125,7 @@ export default class ReportsController {
       progress: await processingProgress(session),
       canEdit: MARKS_VIEWED.includes(ctx.auth.use('web').user!.role),
       incident: { ...incident, kinds: INCIDENT_KINDS, max: length ? Math.ceil(length.seconds) : 0 },
-      liveVersion: Object.values(liveVersion(session, score)).join('.'),
+      liveVersion: Object.values(liveVersion(session, score, { count, last })).join('.'),
       identity: await identityPanel(session),
     })
   }
@@ -217,8 +193,7 @@ export default class ReportsController {
       if (version.status !== known.status) live.status = await view.render('partials/report_status', { session })
       if (version.log !== known.log) {
         const attempts = await AttemptModel.query().where('sessionId', session.id).orderBy('number', 'asc')
-        const events = await ProctoringEventModel.query().where({ sessionId: session.id, isViolation: true }).orderBy('startedAt', 'asc')
-        live.log = await view.render('partials/report_log_rows', { log: logOf(session, attempts, events), fmt: reportFormat })
+        live.log = await view.render('partials/report_log_rows', { log: (await logOf(session, attempts)).log, fmt: reportFormat })
       }
       if (version.score !== known.score) {
         live.score = await view.render('partials/report_score', { score: current, fmt: reportFormat })
