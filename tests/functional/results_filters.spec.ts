@@ -137,6 +137,19 @@ test.group('Results: filters (issue 9)', () => {
     assert.include(html, 'Total: 2')
   })
 
+  test('a proctor limited to a group sees only its sessions and is offered only that group in the filter', async ({ assert }) => {
+    const w = await world()
+    const { client, user } = await loggedIn('proctor')
+    const db = (await import('@adonisjs/lucid/services/db')).default
+    await db.table('staff_scopes').insert({ user_id: user.id, exam_id: null, group_id: w.groupB.id, created_at: DateTime.now().toSQL({ includeOffset: false }) })
+    const { html } = await page(client, `exam=${w.token}`)
+    assert.sameMembers(listed(html, w), ['s3'])
+    assert.include(html, `<option value="${w.groupB.id}" >`)
+    assert.notInclude(html, `<option value="${w.groupA.id}" `)
+    /* Asking for the other group by its number shows nothing of it. */
+    assert.deepEqual(listed((await page(client, `exam=${w.token}&group=${w.groupA.id}`)).html, w), [])
+  })
+
   test('credibility shows its colour against the pass threshold, and "not computed yet" instead of 0 %', async ({ assert }) => {
     const w = await world()
     const { client } = await loggedIn()

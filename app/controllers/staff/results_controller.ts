@@ -87,7 +87,8 @@ export default class ResultsController {
     }
 
     const [groups, disciplines, systems] = await Promise.all([
-      db.from('groups').orderBy('name').select('id', 'name'),
+      /* A proctor limited to some groups is offered only those. */
+      db.from('groups').orderBy('name').select('id', 'name').if(scope?.groupIds.length, (q) => q.whereIn('id', scope!.groupIds)),
       db.from('disciplines').orderBy('name').select('id', 'name'),
       db.from('systems').orderBy('name').select('id', 'name'),
     ])
