@@ -91,11 +91,26 @@ function examTitleSql(locale: string) {
   return `coalesce(${order.map((l) => `nullif(e.title_${l}, '')`).join(', ')}, e.title)`
 }
 
-/** Every filter, applied to a query over `proctoring_sessions s` joined with `candidates c`, `groups g`, `exams e`. */
+/** Whether the filters (or the scope) look at the candidate or their group: the count joins them only then. */
+function needsCandidates(filters: ResultFilters, scope: StaffScope) {
+  return Boolean(filters.q?.trim() || filters.group || scope?.groupIds.length)
+}
+
+/** The exams matching a condition, as a subquery (the exam filters need no join with the exams). */
+const examIds = (where: (query: DatabaseQueryBuilderContract) => unknown) =>
+  db.from('exams').select('id').where((w) => {
+    where(w)
+  })
+
+/**
+ * Every filter, applied to a query over `proctoring_sessions s` (with `candidates c` and `groups g`
+ * joined when the filters need them): the exam's conditions are subqueries over the few exams.
+ */
 function applyFilters(query: DatabaseQueryBuilderContract, filters: ResultFilters, scope: StaffScope) {
   limitSessionRows(query, scope)
-  if (filters.archive) query.where((w) => w.where('s.archived', true).orWhere('e.archived', true))
-  else query.where('s.archived', false).where('e.archived', false)
+  const archivedExams = examIds((w) => w.where('archived', true))
+  if (filters.archive) query.where((w) => w.where('s.archived', true).orWhereIn('s.exam_id', archivedExams))
+  else query.where('s.archived', false).whereNotIn('s.exam_id', archivedExams)
   const q = filters.q?.trim()
   if (q) {
     const like = `%${escapeLike(q)}%`
@@ -109,16 +124,19 @@ function applyFilters(query: DatabaseQueryBuilderContract, filters: ResultFilter
   const exam = filters.exam?.trim()
   if (exam) {
     const like = `%${escapeLike(exam)}%`
-    query.where((w) => {
-      for (const column of ['e.title', 'e.title_kk', 'e.title_ru', 'e.title_en']) w.orWhereRaw(`${column} LIKE ? ESCAPE '\\'`, [like])
-    })
+    query.whereIn(
+      's.exam_id',
+      examIds((w) => {
+        for (const column of ['title', 'title_kk', 'title_ru', 'title_en']) w.orWhereRaw(`${column} LIKE ? ESCAPE '\\'`, [like])
+      })
+    )
   }
   const from = filters.from ? storedStamp(filters.from, false) : null
   const to = filters.to ? storedStamp(filters.to, true) : null
   if (from) query.where('s.started_at', '>=', from)
   if (to) query.where('s.started_at', '<=', to)
   if (filters.group) query.where('c.group_id', filters.group)
-  if (filters.discipline) query.where('e.discipline_id', filters.discipline)
+  if (filters.discipline) query.whereIn('s.exam_id', examIds((w) => w.where('discipline_id', filters.discipline!)))
   if (filters.status) query.where('s.status', filters.status)
   if (filters.cmin !== null && filters.cmin !== undefined) query.where('s.credibility', '>=', filters.cmin)
   if (filters.cmax !== null && filters.cmax !== undefined) query.where('s.credibility', '<=', filters.cmax)
@@ -129,12 +147,20 @@ function applyFilters(query: DatabaseQueryBuilderContract, filters: ResultFilter
   return query
 }
 
+/** The sessions with what a row shows: their candidate, group and exam. */
 function baseQuery() {
   return db
     .from('proctoring_sessions as s')
     .join('candidates as c', 'c.id', 's.candidate_id')
     .leftJoin('groups as g', 'g.id', 'c.group_id')
     .join('exams as e', 'e.id', 's.exam_id')
+}
+
+/** The sessions for a count: the candidate and group joined only when a filter looks at them. */
+function countQuery(filters: ResultFilters, scope: StaffScope) {
+  const query = db.from('proctoring_sessions as s')
+  if (needsCandidates(filters, scope)) query.join('candidates as c', 'c.id', 's.candidate_id').leftJoin('groups as g', 'g.id', 'c.group_id')
+  return applyFilters(query, filters, scope)
 }
 
 /** What each sortable column sorts by. */
@@ -214,7 +240,7 @@ function pageOf(filters: ResultFilters) {
 export async function listResults(filters: ResultFilters, scope: StaffScope, locale: string): Promise<ResultsPage<ResultRow>> {
   const { size, page } = pageOf(filters)
   const dir = filters.dir === 'asc' ? 'asc' : 'desc'
-  const counted = applyFilters(baseQuery(), filters, scope).count('* as n')
+  const counted = countQuery(filters, scope).count('* as n')
   const [{ n }] = await counted
   const total = Number(n)
   const query = selectRows(applyFilters(baseQuery(), filters, scope), locale)
@@ -241,7 +267,7 @@ function studentSortSql(sort: ResultSort | null | undefined) {
 export async function listResultsByStudent(filters: ResultFilters, scope: StaffScope, locale: string): Promise<ResultsPage<StudentRow>> {
   const { size, page } = pageOf(filters)
   const dir = filters.dir === 'asc' ? 'asc' : 'desc'
-  const [{ n }] = await db.from(applyFilters(baseQuery(), filters, scope).distinct('s.candidate_id').as('students')).count('* as n')
+  const [{ n }] = await countQuery(filters, scope).countDistinct('s.candidate_id as n')
   const total = Number(n)
   const students = applyFilters(baseQuery(), filters, scope)
     .groupBy('c.id')
