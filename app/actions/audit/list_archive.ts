@@ -68,8 +68,8 @@ export async function archivedActions(): Promise<string[]> {
 
 /**
  * What was done with one session: its report viewed, its decision set, incidents added
- * (entries about the session, by public id or row id), and its recordings and photos viewed
- * or downloaded (entries whose details name the session). Oldest first, at most `limit`.
+ * (entries about the session, by public id or row id), its recordings viewed or downloaded (by
+ * their ids) and its photos (entries whose details name the session). Oldest first, at most `limit`.
  */
 export async function sessionArchive(session: { id: number; publicId: string }, limit = 500) {
   const recordingIds: { id: number }[] = await db.from('recordings').where('session_id', session.id).select('id')
@@ -79,8 +79,9 @@ export async function sessionArchive(session: { id: number; publicId: string }, 
       if (recordingIds.length) {
         w.orWhere((s) => s.where('subjectType', 'recording').whereIn('subjectId', recordingIds.map((r) => String(r.id))))
       }
+      /* Photos are archived by their own id, with the session in the details (read through the subject index). */
       w.orWhere((s) =>
-        s.whereNotIn('subjectType', ['session', 'recording']).whereRaw(`details LIKE ? ESCAPE '\\'`, [`%"session":"${escapeLike(session.publicId)}"%`])
+        s.where('subjectType', 'photo').whereRaw(`details LIKE ? ESCAPE '\\'`, [`%"session":"${escapeLike(session.publicId)}"%`])
       )
     })
     .orderBy('id', 'asc')
