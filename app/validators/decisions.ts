@@ -33,6 +33,7 @@ export const decisionValidator = vine.create(
 export function safeBack(back: string | null | undefined): string | null {
   if (!back) return null
   if (!/^\/staff\/[A-Za-z0-9\-._~/?&=%+,:;@]*$/.test(back)) return null
-  if (back.includes('//') || back.includes('/..') || back.includes('\\')) return null
+  const path = back.split('?')[0]
+  if (back.includes('//') || path.includes('/..') || back.includes('\\') || /%2e|%2f|%5c/i.test(path)) return null
   return back
 }

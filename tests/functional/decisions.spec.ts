@@ -78,9 +78,9 @@ test.group('Decisions (issue 9)', () => {
     const session = await sessionOfNewStudent()
     const { client, csrf } = await loggedIn('admin')
     const path = `/staff/sessions/${session.publicId}/decision`
-    const back = await post(client, path, { _csrf: csrf, decision: 'accepted', back: '/staff/results?status=finished&sort=start' })
-    assert.equal(back.headers.get('location'), '/staff/results?status=finished&sort=start')
-    for (const elsewhere of ['https://evil.example/staff/', '//evil.example/staff/', '/staff/../login', '/\\evil.example']) {
+    const back = await post(client, path, { _csrf: csrf, decision: 'accepted', back: '/staff/results?status=finished&sort=start&exam=A%2FB' })
+    assert.equal(back.headers.get('location'), '/staff/results?status=finished&sort=start&exam=A%2FB')
+    for (const elsewhere of ['https://evil.example/staff/', '//evil.example/staff/', '/staff/../login', '/staff/%2e%2e/login', '/staff/%2f%2fevil.example', '/\\evil.example']) {
       const response = await post(client, path, { _csrf: csrf, decision: 'accepted', back: elsewhere })
       assert.equal(response.headers.get('location'), `/staff/sessions/${session.publicId}`, elsewhere)
     }
