@@ -3,7 +3,11 @@ import db from '@adonisjs/lucid/services/db'
 import AuditEntry from '#models/audit_entry'
 import ProctoringEvent from '#models/proctoring_event'
 import ProctoringSession from '#models/proctoring_session'
-import { endedAfter, loggedIn, logRows, studentInExam, testId } from '#tests/helpers/report'
+import { DateTime } from 'luxon'
+import IdentityCheck from '#models/identity_check'
+import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
+import { WebClient } from '#tests/helpers/http'
+import { baseUrl, endedAfter, loggedIn, logRows, studentInExam, testId } from '#tests/helpers/report'
 
 /** The CSRF token of the report's incident form. */
 async function reportWithForm(client: Awaited<ReturnType<typeof loggedIn>>, publicId: string) {
@@ -88,5 +92,23 @@ test.group('Report: proctor-added incidents', () => {
     await session.refresh()
     assert.isNull(session.viewedAt)
     assert.equal((await ProctoringSession.findOrFail(session.id)).credibility, null)
+  })
+
+  test("a proctor limited to other exams can neither mark an incident nor open the session's photos", async ({ assert }) => {
+    const { session, origin } = await studentInExam()
+    await endedAfter(session, origin, 600)
+    const photo = await IdentityCheck.create({ sessionId: session.id, kind: 'face', photoPath: 'photos/none.jpg', result: 'accepted', reason: null })
+    const { exam: otherExam } = await examWithCandidate()
+    const { user, password } = await staffUser('proctor')
+    await db.table('staff_scopes').insert({ user_id: user.id, exam_id: otherExam.id, group_id: null, created_at: DateTime.now().toSQL({ includeOffset: false }) })
+    const proctor = new WebClient(baseUrl())
+    await proctor.login(user.email, password)
+    const csrf = /name='_csrf' value='([^']+)'/.exec(await (await proctor.request('/staff/results')).text())?.[1] ?? ''
+    const refused = await postForm(proctor, `/staff/sessions/${session.publicId}/incidents`, { _csrf: csrf, kind: 'incident', start: '1', end: '2' })
+    assert.equal(refused.status, 404)
+    assert.equal((await ProctoringEvent.query().where('sessionId', session.id)).length, 0)
+    const hidden = await proctor.request(`/staff/photos/${photo.id}`, { headers: { accept: 'application/json' } })
+    assert.equal(hidden.status, 404)
+    assert.equal((await hidden.json()).error.code, 'PHOTO_NOT_FOUND')
   })
 })
