@@ -368,6 +368,30 @@ test.group('Report players on one clock (issue 9, P3)', (group) => {
     }
   }).timeout(60_000)
 
+  test('dragging along the timeline marks a range for an incident in exam time', async ({ assert }) => {
+    await openReport()
+    const track = page.locator('[data-sync][data-attempt="2"] [data-role=track]')
+    await track.scrollIntoViewIfNeeded()
+    const box = (await track.boundingBox())!
+    /* Attempt 2 (exam time 1:00-1:20): from a quarter to three quarters of its 20 s. */
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 })
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 })
+    await page.mouse.up()
+    assert.isTrue(await page.locator('[data-sync][data-attempt="2"] [data-role=selection]').isVisible())
+    const form = page.locator('[data-testid=incident-form]')
+    assert.closeTo(Number(await form.locator('[data-incident-start]').inputValue()), 65, 0.3)
+    assert.closeTo(Number(await form.locator('[data-incident-end]').inputValue()), 75, 0.3)
+    await settled(page, 2)
+    for (const player of await players(page, 2)) assert.closeTo(player.time, 5, 0.5, `${player.stream} at the range's start`)
+    /* A plain click still only seeks, and clears the marked range. */
+    await track.click({ position: { x: box.width * 0.5, y: box.height / 2 } })
+    await settled(page, 2)
+    for (const player of await players(page, 2)) assert.closeTo(player.time, 10, 0.5)
+    assert.isFalse(await page.locator('[data-sync][data-attempt="2"] [data-role=selection]').isVisible())
+  }).timeout(60_000)
+
   test('a recording the browser cannot play says so and the other players go on without it', async ({ assert }) => {
     const screen = await Recording.query().where('sessionId', session.id).where('stream', 'screen').orderBy('attemptId', 'asc').firstOrFail()
     const url = `**/staff/recordings/${screen.id}/media`

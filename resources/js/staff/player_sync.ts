@@ -292,7 +292,51 @@ class AttemptClock {
       if (event.key === ' ' && (event.target as HTMLElement).tagName !== 'SELECT') event.preventDefault()
     })
     /* A click on a range seeks to its start; anywhere else on the track, to that point. */
+    /*
+     * Dragging along the timeline marks a range (for a proctor's incident): it is drawn, the players
+     * go to its start and `report:range-selected` carries it in exam time to the incident form.
+     */
+    let dragFrom: number | null = null
+    let dragged = false
+    const at = (event: PointerEvent) => {
+      const box = this.track.getBoundingClientRect()
+      return box.width > 0 ? Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)) * this.duration : 0
+    }
+    const mark = this.section.querySelector<HTMLElement>('[data-role=selection]')
+    this.track.addEventListener('pointerdown', (event) => {
+      if (event.button !== 0) return
+      dragFrom = at(event)
+      dragged = false
+    })
+    this.track.addEventListener('pointermove', (event) => {
+      if (dragFrom === null || !(event.buttons & 1)) return
+      const to = at(event)
+      const box = this.track.getBoundingClientRect()
+      if (!dragged && Math.abs(to - dragFrom) * (box.width / (this.duration || 1)) < 6) return
+      dragged = true
+      if (mark) {
+        const { left, width } = placeRange(Math.min(dragFrom, to), Math.max(dragFrom, to), this.duration)
+        mark.style.left = `${left}%`
+        mark.style.width = `${width}%`
+        mark.hidden = false
+      }
+    })
+    this.track.addEventListener('pointerup', (event) => {
+      if (dragFrom === null) return
+      const from = dragFrom
+      dragFrom = null
+      if (!dragged) return
+      const to = at(event)
+      const [start, end] = [Math.min(from, to), Math.max(from, to)]
+      this.seekTo(start)
+      document.dispatchEvent(new CustomEvent('report:range-selected', { detail: { start: this.offset + start, end: this.offset + end, attempt: Number(this.section.dataset.attempt) } }))
+    })
     this.track.addEventListener('click', (event) => {
+      if (dragged) {
+        dragged = false
+        return
+      }
+      if (mark) mark.hidden = true
       const range = (event.target as HTMLElement).closest<HTMLElement>('[data-role=range]')
       if (range) {
         this.seekTo(Number(range.dataset.start))
