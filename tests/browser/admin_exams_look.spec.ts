@@ -1,49 +1,34 @@
 import { test } from '@japa/runner'
-import { mkdir } from 'node:fs/promises'
 import { DateTime } from 'luxon'
-import type { BrowserContext } from 'playwright-core'
 import Exam from '#models/exam'
-import { AppServer } from '#tests/helpers/app_server'
-import { launchBrowser } from '#tests/helpers/browser'
-import { checkPage, logIn, SHOTS } from '#tests/helpers/page_checks'
+import { checkPage, logIn, appAndBrowser } from '#tests/helpers/page_checks'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 
 
 test.group('Exams pages at 1280x720 in kk, ru and en', (group) => {
-  let server: AppServer
-  let browser: BrowserContext
-
-  group.setup(async () => {
-    await mkdir(SHOTS, { recursive: true })
-    server = await AppServer.start()
-    browser = await launchBrowser()
-    return async () => {
-      await browser.close()
-      await server.stop()
-    }
-  })
+  const pages = appAndBrowser(group)
 
   test('exams list (empty and filled), the form, its cost preview and its errors', async ({ assert }) => {
     /* The empty list: exams other tests made are put in the archive, which the list hides. */
     const hidden = (await Exam.query().where('archived', false)).map((exam) => exam.id)
     await Exam.query().whereIn('id', hidden).update({ archived: true })
     const { user, password } = await staffUser('admin')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     for (const [index, locale] of LOCALES.entries()) {
       await page.context().clearCookies()
-      await logIn(page, server.url, user, password, locale)
+      await logIn(page, pages.server.url, user, password, locale)
       if (index === 0) {
         for (const empty of LOCALES) {
-          await page.goto(`${server.url}/staff/exams?lang=${empty}`)
+          await page.goto(`${pages.server.url}/staff/exams?lang=${empty}`)
           assert.equal(await page.locator('[data-testid=exams-empty]').count(), 1)
           await checkPage(page, `exams-empty-${empty}`, assert)
         }
-        await page.goto(`${server.url}/staff/exams?lang=${locale}`)
+        await page.goto(`${pages.server.url}/staff/exams?lang=${locale}`)
       }
 
       /* A new exam through the form; the preview follows the weight and the duration. */
-      await page.goto(`${server.url}/staff/exams/new`)
+      await page.goto(`${pages.server.url}/staff/exams/new`)
       await page.locator('input[name=titleKk]').fill(`Гистология ${locale} — аралық бақылау`)
       await page.locator('input[name=titleRu]').fill(`Гистология ${locale} — промежуточный контроль`)
       await page.locator('input[name=titleEn]').fill(`Histology ${locale} — midterm`)
@@ -68,7 +53,7 @@ test.group('Exams pages at 1280x720 in kk, ru and en', (group) => {
       await checkPage(page, `exams-delete-${locale}`, assert)
 
       /* Bad input: the form comes back with each error next to its field and what was typed. */
-      await page.goto(`${server.url}/staff/exams/new`)
+      await page.goto(`${pages.server.url}/staff/exams/new`)
       await page.locator('input[name=examUrl]').fill('ftp://files.university.kz/quiz')
       await page.locator('input[name=durationMinutes]').fill('0')
       await page.locator('input[name=opensAt]').fill('2026-12-01T09:00')
@@ -86,13 +71,13 @@ test.group('Exams pages at 1280x720 in kk, ru and en', (group) => {
   test('a student whose exam is not open yet, or closed, is told so in their language', async ({ assert }) => {
     const notYet = await examWithCandidate({ titleKk: 'Анатомия', opensAt: DateTime.now().plus({ days: 1 }) } as Partial<Exam>)
     const over = await examWithCandidate({ titleKk: 'Анатомия', closesAt: DateTime.now().minus({ hours: 1 }) } as Partial<Exam>)
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     for (const locale of LOCALES) {
-      await page.goto(`${server.url}${notYet.link}?lang=${locale}`)
+      await page.goto(`${pages.server.url}${notYet.link}?lang=${locale}`)
       assert.equal(await page.locator('[data-error-code]').getAttribute('data-error-code'), 'EXAM_NOT_OPEN_YET')
       assert.include(await page.locator('main').innerText(), notYet.exam.opensAt!.toFormat('dd.MM.yyyy HH:mm'))
       await checkPage(page, `student-exam-not-open-${locale}`, assert)
-      await page.goto(`${server.url}${over.link}?lang=${locale}`)
+      await page.goto(`${pages.server.url}${over.link}?lang=${locale}`)
       assert.equal(await page.locator('[data-error-code]').getAttribute('data-error-code'), 'EXAM_CLOSED')
       await checkPage(page, `student-exam-closed-${locale}`, assert)
     }

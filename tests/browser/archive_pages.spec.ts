@@ -1,10 +1,6 @@
 import { test } from '@japa/runner'
-import { mkdir } from 'node:fs/promises'
-import type { BrowserContext } from 'playwright-core'
-import { AppServer } from '#tests/helpers/app_server'
-import { launchBrowser } from '#tests/helpers/browser'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
-import { SHOTS, checkPage, logIn } from '#tests/helpers/page_checks'
+import { SHOTS, checkPage, logIn, appAndBrowser } from '#tests/helpers/page_checks'
 import { recordAction } from '#actions/audit/record_action'
 import { openStudentLink } from '#tests/helpers/http'
 import { LOCALES } from '#services/locale'
@@ -25,27 +21,16 @@ async function aDayOfWork(baseUrl: string): Promise<string> {
 }
 
 test.group('Action archive pages at 1280x720 in kk, ru and en (issue 9)', (group) => {
-  let server: AppServer
-  let browser: BrowserContext
-
-  group.setup(async () => {
-    await mkdir(SHOTS, { recursive: true })
-    server = await AppServer.start()
-    browser = await launchBrowser()
-    return async () => {
-      await browser.close()
-      await server.stop()
-    }
-  })
+  const pages = appAndBrowser(group)
 
   test('the archive page, its verification by keyboard and a filter that matches nothing', async ({ assert }) => {
-    await aDayOfWork(server.url)
+    await aDayOfWork(pages.server.url)
     const { user, password } = await staffUser('auditor')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await logIn(page, server.url, user, password, locale)
-      await page.goto(`${server.url}/staff/archive`)
+      await logIn(page, pages.server.url, user, password, locale)
+      await page.goto(`${pages.server.url}/staff/archive`)
       assert.isAtLeast(await page.locator('[data-testid=archive] tbody tr').count(), 6)
       await checkPage(page, `archive-${locale}`, assert)
 
@@ -55,20 +40,20 @@ test.group('Action archive pages at 1280x720 in kk, ru and en (issue 9)', (group
       await page.locator('[data-testid=archive-verified][data-ok=true]').waitFor()
       await checkPage(page, `archive-verified-${locale}`, assert)
 
-      await page.goto(`${server.url}/staff/archive?who=${encodeURIComponent('Нет такого человека')}&action=report.view`)
+      await page.goto(`${pages.server.url}/staff/archive?who=${encodeURIComponent('Нет такого человека')}&action=report.view`)
       await page.locator('[data-testid=archive-no-matches]').waitFor()
       await checkPage(page, `archive-no-matches-${locale}`, assert)
     }
   })
 
   test("the report's own archive panel: who viewed, downloaded and decided", async ({ assert }) => {
-    const sessionId = await aDayOfWork(server.url)
+    const sessionId = await aDayOfWork(pages.server.url)
     const { user, password } = await staffUser('auditor')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await logIn(page, server.url, user, password, locale)
-      await page.goto(`${server.url}/staff/sessions/${sessionId}`)
+      await logIn(page, pages.server.url, user, password, locale)
+      await page.goto(`${pages.server.url}/staff/sessions/${sessionId}`)
       const panel = page.locator('[data-testid=report-archive]')
       await panel.waitFor()
       await panel.scrollIntoViewIfNeeded()

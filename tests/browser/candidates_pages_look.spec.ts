@@ -1,11 +1,7 @@
 import { test } from '@japa/runner'
-import { mkdir } from 'node:fs/promises'
 import ExcelJS from 'exceljs'
 import db from '@adonisjs/lucid/services/db'
-import type { BrowserContext } from 'playwright-core'
-import { AppServer } from '#tests/helpers/app_server'
-import { launchBrowser } from '#tests/helpers/browser'
-import { checkPage, logIn, SHOTS } from '#tests/helpers/page_checks'
+import { checkPage, logIn, appAndBrowser } from '#tests/helpers/page_checks'
 import { staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 import { iinCheckDigit } from '#services/iin'
@@ -34,34 +30,23 @@ async function studentsXlsx(locale: string) {
 }
 
 test.group('Candidates, import and directory pages at 1280x720 in kk, ru and en', (group) => {
-  let server: AppServer
-  let browser: BrowserContext
-
-  group.setup(async () => {
-    await mkdir(SHOTS, { recursive: true })
-    server = await AppServer.start()
-    browser = await launchBrowser()
-    return async () => {
-      await browser.close()
-      await server.stop()
-    }
-  })
+  const pages = appAndBrowser(group)
 
   test('candidates list (empty and filled), the form with its errors, the import preview with its errors, the directory', async ({ assert }) => {
     const { user, password } = await staffUser('admin')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     const [{ n }] = await db.from('candidates').count('* as n')
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await logIn(page, server.url, user, password, locale)
+      await logIn(page, pages.server.url, user, password, locale)
 
       /* The empty list in every language, while no candidate exists yet (this file run on its own). */
       if (Number(n) === 0 && locale === LOCALES[0]) {
         for (const empty of LOCALES) {
-          await page.goto(`${server.url}/staff/candidates?lang=${empty}`)
+          await page.goto(`${pages.server.url}/staff/candidates?lang=${empty}`)
           assert.equal(await page.locator('[data-testid=candidates-empty]').count(), 1)
           await checkPage(page, `candidates-empty-${empty}`, assert)
-          await page.goto(`${server.url}/staff/directory`)
+          await page.goto(`${pages.server.url}/staff/directory`)
           await checkPage(page, `directory-empty-${empty}`, assert)
         }
       }
@@ -74,10 +59,10 @@ test.group('Candidates, import and directory pages at 1280x720 in kk, ru and en'
       if ((await Candidate.query().where('externalId', 'like', 'faculty-%').count('* as n'))[0].$extras.n === 0) {
         await Candidate.createMany(Array.from({ length: 900 }, (_, i) => ({ fullName: `Студент ${i + 1}`, externalId: `faculty-${i + 1}` })))
       }
-      await page.goto(`${server.url}/staff/candidates?lang=${locale}`)
+      await page.goto(`${pages.server.url}/staff/candidates?lang=${locale}`)
 
       /* The form, sent with three mistakes: each error beside its field, the form kept. */
-      await page.goto(`${server.url}/staff/candidates/new`)
+      await page.goto(`${pages.server.url}/staff/candidates/new`)
       await page.locator('input[name=iin]').fill('900101300018')
       await page.locator('input[name=email]').fill('aruzhan@')
       await page.locator('input[name=externalId]').fill('st-000123')
@@ -88,7 +73,7 @@ test.group('Candidates, import and directory pages at 1280x720 in kk, ru and en'
       await checkPage(page, `candidates-form-errors-${locale}`, assert)
 
       /* An import with mistakes: the preview lists them, the import button is disabled. */
-      await page.goto(`${server.url}/staff/candidates/import`)
+      await page.goto(`${pages.server.url}/staff/candidates/import`)
       await checkPage(page, `candidates-import-${locale}`, assert)
       const bad = [
         'full_name;group;iin;email;external_id;phone',
@@ -105,7 +90,7 @@ test.group('Candidates, import and directory pages at 1280x720 in kk, ru and en'
       await checkPage(page, `candidates-import-preview-errors-${locale}`, assert)
 
       /* A good XLSX: preview, import, the filled list. */
-      await page.goto(`${server.url}/staff/candidates/import`)
+      await page.goto(`${pages.server.url}/staff/candidates/import`)
       await page.locator('input[name=file]').setInputFiles({ name: 'students.xlsx', mimeType: 'application/octet-stream', buffer: await studentsXlsx(locale) })
       await page.locator('form[action="/staff/candidates/import"] button[type=submit]').click()
       await page.waitForURL(/\/staff\/candidates\/import\/[0-9a-f]{32}$/)
@@ -124,7 +109,7 @@ test.group('Candidates, import and directory pages at 1280x720 in kk, ru and en'
       await checkPage(page, `candidates-edit-delete-${locale}`, assert)
 
       /* The directory, and a group name that is taken. */
-      await page.goto(`${server.url}/staff/directory`)
+      await page.goto(`${pages.server.url}/staff/directory`)
       await checkPage(page, `directory-${locale}`, assert)
       await page.locator('#groups input[name=name]').fill(`ЖМ-${locale}-1`)
       await page.locator('#groups button[type=submit]').click()

@@ -1,8 +1,7 @@
+import { appAndBrowser } from '#tests/helpers/page_checks'
 import { test } from '@japa/runner'
-import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
-import type { BrowserContext, Page } from 'playwright-core'
-import { AppServer } from '#tests/helpers/app_server'
+import type { Page } from 'playwright-core'
 import { launchBrowser } from '#tests/helpers/browser'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { StudentPage } from '#tests/helpers/student_page'
@@ -39,27 +38,16 @@ async function checkPage(page: Page, name: string, assert: any, expectError?: st
 }
 
 test.group('Pages at 1280x720 in kk, ru and en', (group) => {
-  let server: AppServer
-  let browser: BrowserContext
-
-  group.setup(async () => {
-    await mkdir(SHOTS, { recursive: true })
-    server = await AppServer.start()
-    browser = await launchBrowser()
-    return async () => {
-      await browser.close()
-      await server.stop()
-    }
-  })
+  const pages = appAndBrowser(group)
 
   test('staff pages: login, results, report, links', async ({ assert }) => {
     const { user, password } = await staffUser('admin')
     const { link } = await examWithCandidate({ title: 'Гистология — промежуточный контроль' })
-    await fetch(`${server.url}${link}`)
-    const page = await browser.newPage()
+    await fetch(`${pages.server.url}${link}`)
+    const page = await pages.browser.newPage()
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await page.goto(`${server.url}/login?lang=${locale}`)
+      await page.goto(`${pages.server.url}/login?lang=${locale}`)
       await checkPage(page, `login-${locale}`, assert)
       await page.locator('input[name=email]').fill(user.email)
       await page.locator('input[name=password]').fill(password)
@@ -69,9 +57,9 @@ test.group('Pages at 1280x720 in kk, ru and en', (group) => {
       await page.locator('tr[data-session] a').first().click()
       await page.waitForURL('**/staff/sessions/*')
       await checkPage(page, `report-${locale}`, assert)
-      await page.goto(`${server.url}/staff/links`)
+      await page.goto(`${pages.server.url}/staff/links`)
       await checkPage(page, `links-${locale}`, assert)
-      await page.goto(`${server.url}/staff/results?q=nobody-has-this-name`)
+      await page.goto(`${pages.server.url}/staff/results?q=nobody-has-this-name`)
       await checkPage(page, `results-empty-${locale}`, assert)
     }
     await page.close()
@@ -81,7 +69,7 @@ test.group('Pages at 1280x720 in kk, ru and en', (group) => {
     const faces = await launchBrowser({ videoFile: await faceCameraVideo() })
     try {
       for (const locale of LOCALES) {
-        const lms = await LmsServer.start(server.url)
+        const lms = await LmsServer.start(pages.server.url)
         const { link } = await examWithCandidate({
           title: 'Анатомия — итоговый экзамен',
           examUrl: lms.url,
@@ -89,7 +77,7 @@ test.group('Pages at 1280x720 in kk, ru and en', (group) => {
           violationLimit: 1,
           rules: { allowed: ['calculator', 'paper', 'water'], forbidden: ['phone', 'books', 'other_people', 'headphones'] },
         })
-        const student = await StudentPage.open(faces, `${server.url}${link}?lang=${locale}`)
+        const student = await StudentPage.open(faces, `${pages.server.url}${link}?lang=${locale}`)
         const page = student.page
         await checkPage(page, `student-check-${locale}`, assert)
         await student.runChecks()
@@ -121,7 +109,7 @@ test.group('Pages at 1280x720 in kk, ru and en', (group) => {
         const several = await examWithCandidate({ title: 'Гистология', examUrl: null })
         const { issueStudentLink } = await import('#actions/sessions/student_link')
         const choose = await faces.newPage()
-        await choose.goto(`${server.url}${issueStudentLink([several.exam.id, several.exam.id - 1], several.candidate.id).path}?lang=${locale}`)
+        await choose.goto(`${pages.server.url}${issueStudentLink([several.exam.id, several.exam.id - 1], several.candidate.id).path}?lang=${locale}`)
         await checkPage(choose, `student-choose-${locale}`, assert)
         await choose.locator(`[data-exam="${several.exam.id}"]`).click()
         const second = new StudentPage(choose)
@@ -130,7 +118,7 @@ test.group('Pages at 1280x720 in kk, ru and en', (group) => {
         await sleep(3500)
         await second.finish()
         await checkPage(choose, `student-done-${locale}`, assert)
-        await choose.goto(`${server.url}/s/not-a-link?lang=${locale}`)
+        await choose.goto(`${pages.server.url}/s/not-a-link?lang=${locale}`)
         await checkPage(choose, `student-bad-link-${locale}`, assert, 'LINK_INVALID')
         await choose.close()
       }

@@ -1,10 +1,8 @@
 import { test } from '@japa/runner'
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import ExcelJS from 'exceljs'
-import type { BrowserContext } from 'playwright-core'
-import { AppServer } from '#tests/helpers/app_server'
 import { launchBrowser } from '#tests/helpers/browser'
-import { logIn, SHOTS } from '#tests/helpers/page_checks'
+import { logIn, SHOTS, appAndBrowser } from '#tests/helpers/page_checks'
 import { staffUser } from '#tests/helpers/fixtures'
 import { iinCheckDigit } from '#services/iin'
 import Candidate from '#models/candidate'
@@ -39,26 +37,15 @@ async function roster() {
 }
 
 test.group('Preparing an exam through the web panel', (group) => {
-  let server: AppServer
-  let browser: BrowserContext
-
-  group.setup(async () => {
-    await mkdir(SHOTS, { recursive: true })
-    server = await AppServer.start()
-    browser = await launchBrowser()
-    return async () => {
-      await browser.close()
-      await server.stop()
-    }
-  })
+  const pages = appAndBrowser(group)
 
   test('an admin creates an exam, imports 300 candidates in 10 groups, issues and downloads one group\'s links; a student sees that exam in Kazakh', async ({ assert }) => {
     const { user, password } = await staffUser('admin')
-    const page = await browser.newPage()
-    await logIn(page, server.url, user, password, 'ru')
+    const page = await pages.browser.newPage()
+    await logIn(page, pages.server.url, user, password, 'ru')
 
     /* The exam, with its titles and its own rules in Kazakh. */
-    await page.goto(`${server.url}/staff/exams/new`)
+    await page.goto(`${pages.server.url}/staff/exams/new`)
     await page.locator('input[name=titleKk]').fill(TITLE_KK)
     await page.locator('input[name=titleRu]').fill(`История Казахстана ${STAMP}`)
     await page.locator('textarea[name=rulesKk]').fill(RULES_KK)
@@ -72,7 +59,7 @@ test.group('Preparing an exam through the web panel', (group) => {
     assert.include(await page.locator('main').innerText(), `История Казахстана ${STAMP}`, 'the new exam is listed')
 
     /* The roster from an XLSX file: preview, then one import. */
-    await page.goto(`${server.url}/staff/candidates/import`)
+    await page.goto(`${pages.server.url}/staff/candidates/import`)
     await page.locator('input[name=file]').setInputFiles({ name: 'roster.xlsx', mimeType: 'application/octet-stream', buffer: await roster() })
     await page.locator('form[action="/staff/candidates/import"] button[type=submit]').click()
     await page.waitForURL(/\/staff\/candidates\/import\/[0-9a-f]{32}$/)
@@ -87,7 +74,7 @@ test.group('Preparing an exam through the web panel', (group) => {
 
     /* The links of one group, issued at once, then downloaded. */
     const chosen = groups.find((g) => g.name.endsWith('-03'))!
-    await page.goto(`${server.url}/staff/links`)
+    await page.goto(`${pages.server.url}/staff/links`)
     await page.locator('select[name="examIds[]"]').selectOption({ label: `История Казахстана ${STAMP}` })
     await page.locator('select[name=groupId]').selectOption({ label: chosen.name })
     await page.locator('[data-testid=issue-form] button[type=submit]').click()
@@ -111,7 +98,7 @@ test.group('Preparing an exam through the web panel', (group) => {
     })
     assert.lengthOf(groupRows, 30, 'the download holds the group\'s 30 links')
     assert.isAtLeast(urls.length, 30)
-    assert.isTrue(urls.every((url) => url.startsWith(server.url)), 'links are built from APP_URL')
+    assert.isTrue(urls.every((url) => url.startsWith(pages.server.url)), 'links are built from APP_URL')
 
     /* A student of that group opens their link in a Kazakh browser of their own. */
     const own = await launchBrowser()

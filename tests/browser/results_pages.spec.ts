@@ -5,10 +5,8 @@ import { join } from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { DateTime } from 'luxon'
-import type { BrowserContext, Page } from 'playwright-core'
-import { AppServer } from '#tests/helpers/app_server'
-import { launchBrowser } from '#tests/helpers/browser'
-import { checkPage, logIn, SHOTS } from '#tests/helpers/page_checks'
+import type { Page } from 'playwright-core'
+import { checkPage, logIn, SHOTS, appAndBrowser } from '#tests/helpers/page_checks'
 import { staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 import { dataDir } from '#config/paths'
@@ -79,32 +77,21 @@ async function datesOnOneLine(page: Page) {
 }
 
 test.group('Results pages at 1280x720 in kk, ru and en (issue 9)', (group) => {
-  let server: AppServer
-  let browser: BrowserContext
-
-  group.setup(async () => {
-    await mkdir(SHOTS, { recursive: true })
-    server = await AppServer.start()
-    browser = await launchBrowser()
-    return async () => {
-      await browser.close()
-      await server.stop()
-    }
-  })
+  const pages = appAndBrowser(group)
 
   test('results plain, filtered and grouped; sorting by a header; a decision set from a row', async ({ assert }) => {
     const world = await seed()
     /* The results page is the proctor's; an admin's rows add the retake button (its width is checked too). */
     const { user, password } = await staffUser('proctor')
     const admin = await staffUser('admin')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     await page.setViewportSize({ width: 1280, height: 720 })
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await logIn(page, server.url, user, password, locale)
+      await logIn(page, pages.server.url, user, password, locale)
 
       /* Plain: every column, the face thumbnails loaded. */
-      await page.goto(`${server.url}/staff/results?exam=${world.token}`)
+      await page.goto(`${pages.server.url}/staff/results?exam=${world.token}`)
       await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((img) => (img as HTMLImageElement).complete))
       assert.isAbove(await page.locator('img.thumb').count(), 0)
       assert.isTrue(await page.locator('img.thumb').first().evaluate((img) => (img as HTMLImageElement).naturalWidth > 0))
@@ -144,7 +131,7 @@ test.group('Results pages at 1280x720 in kk, ru and en (issue 9)', (group) => {
       await page.waitForFunction((id) => document.querySelector(`tr[data-session="${id}"] .decision-cell`)?.getAttribute('data-decision') === 'review', await row.getAttribute('data-session'))
 
       /* Grouped by student: a row per student with the count; one expanded. */
-      await page.goto(`${server.url}/staff/results?exam=${world.token}&group_by=student`)
+      await page.goto(`${pages.server.url}/staff/results?exam=${world.token}&group_by=student`)
       const first = page.locator('tbody.student-group').first()
       assert.isAbove(Number(await first.getAttribute('data-count')), 0)
       assert.isTrue(await first.locator('tr[data-student-session]').first().isHidden())
@@ -157,8 +144,8 @@ test.group('Results pages at 1280x720 in kk, ru and en (issue 9)', (group) => {
     /* An admin's rows (with the retake button) still fit the page's width. */
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await logIn(page, server.url, admin.user, admin.password, locale)
-      await page.goto(`${server.url}/staff/results?exam=${world.token}`)
+      await logIn(page, pages.server.url, admin.user, admin.password, locale)
+      await page.goto(`${pages.server.url}/staff/results?exam=${world.token}`)
       assert.isAbove(await page.locator('[data-testid="retake"]').count(), 0)
       await page.screenshot({ path: `${SHOTS}/results-admin-${locale}.png` })
       const right = await page.locator('table.results-table').evaluate((table) => table.getBoundingClientRect().right)
@@ -171,13 +158,13 @@ test.group('Results pages at 1280x720 in kk, ru and en (issue 9)', (group) => {
   test("the report's decision panel: a refused comment comes back with its error in place, a decision joins the history", async ({ assert }) => {
     const world = await seed()
     const { user, password } = await staffUser('proctor')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     await page.setViewportSize({ width: 1280, height: 720 })
     const sessions = await ProctoringSession.query().whereIn('examId', world.exams.map((e) => e.id)).where('status', 'finished').whereNot('decision', 'rejected').orderBy('id').limit(LOCALES.length)
     for (const [index, locale] of LOCALES.entries()) {
       await page.context().clearCookies()
-      await logIn(page, server.url, user, password, locale)
-      await page.goto(`${server.url}/staff/sessions/${sessions[index].publicId}`)
+      await logIn(page, pages.server.url, user, password, locale)
+      await page.goto(`${pages.server.url}/staff/sessions/${sessions[index].publicId}`)
       const panel = page.locator('[data-testid="decision-panel"]')
       await panel.waitFor()
       assert.equal(await panel.locator('[data-testid="decision-history-empty"]').count(), 1)

@@ -1,11 +1,9 @@
+import { appAndBrowser } from '#tests/helpers/page_checks'
 import { test } from '@japa/runner'
-import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import Group from '#models/group'
 import Candidate from '#models/candidate'
-import { AppServer } from '#tests/helpers/app_server'
-import { launchBrowser } from '#tests/helpers/browser'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 
@@ -31,22 +29,11 @@ async function checkPage(page: Page, name: string, assert: any, expectError: str
 }
 
 test.group('Entry links and staff users pages at 1280x720 in kk, ru and en (issue 8)', (group) => {
-  let server: AppServer
-  let browser: BrowserContext
-
-  group.setup(async () => {
-    await mkdir(SHOTS, { recursive: true })
-    server = await AppServer.start()
-    browser = await launchBrowser()
-    return async () => {
-      await browser.close()
-      await server.stop()
-    }
-  })
+  const pages = appAndBrowser(group)
 
   test('links page: empty, a form with errors, issued links with copy and revoke', async ({ assert }) => {
     const { user, password } = await staffUser('admin')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     for (const locale of LOCALES) {
       const { exam } = await examWithCandidate({ title: `Гистология — аралық бақылау (${locale})` })
       const group = await Group.create({ name: `СТ-${locale}-${Date.now() % 10000}` })
@@ -54,13 +41,13 @@ test.group('Entry links and staff users pages at 1280x720 in kk, ru and en (issu
         await Candidate.create({ fullName: `${name}`, groupId: group.id, externalId: `${locale}-${name}-${Date.now()}` })
       }
       await page.context().clearCookies()
-      await page.goto(`${server.url}/login?lang=${locale}`)
+      await page.goto(`${pages.server.url}/login?lang=${locale}`)
       await page.locator('input[name=email]').fill(user.email)
       await page.locator('input[name=password]').fill(password)
       await page.locator('form[action="/login"] button[type=submit]').click()
       await page.waitForURL('**/staff/results')
 
-      await page.goto(`${server.url}/staff/links?exam=${exam.id}`)
+      await page.goto(`${pages.server.url}/staff/links?exam=${exam.id}`)
       assert.equal(await page.locator('[data-testid=links-empty]').count(), 1)
       await checkPage(page, `links-empty-${locale}`, assert)
 
@@ -80,7 +67,7 @@ test.group('Entry links and staff users pages at 1280x720 in kk, ru and en (issu
       await form.locator('input[name=hours]').fill('72')
       await form.locator('button[type=submit]').click()
       await page.waitForURL('**/staff/links')
-      await page.goto(`${server.url}/staff/links?exam=${exam.id}`)
+      await page.goto(`${pages.server.url}/staff/links?exam=${exam.id}`)
       assert.equal(await page.locator('table[data-testid=issued-links] tbody tr').count(), 3)
       await checkPage(page, `links-issued-${locale}`, assert)
 
@@ -105,24 +92,24 @@ test.group('Entry links and staff users pages at 1280x720 in kk, ru and en (issu
     const { user, password } = await staffUser('admin')
     const { user: proctor } = await staffUser('proctor')
     await staffUser('auditor')
-    const page = await browser.newPage()
+    const page = await pages.browser.newPage()
     for (const locale of LOCALES) {
       await page.context().clearCookies()
-      await page.goto(`${server.url}/login?lang=${locale}`)
+      await page.goto(`${pages.server.url}/login?lang=${locale}`)
       await page.locator('input[name=email]').fill(user.email)
       await page.locator('input[name=password]').fill(password)
       await page.locator('form[action="/login"] button[type=submit]').click()
       await page.waitForURL('**/staff/results')
 
-      await page.goto(`${server.url}/staff/users`)
+      await page.goto(`${pages.server.url}/staff/users`)
       assert.isAtLeast(await page.locator('table[data-testid=users] tbody tr').count(), 3)
       await checkPage(page, `users-${locale}`, assert)
 
-      await page.goto(`${server.url}/staff/users/${proctor.id}/edit`)
+      await page.goto(`${pages.server.url}/staff/users/${proctor.id}/edit`)
       assert.equal(await page.locator('select[name=role]').inputValue(), 'proctor')
       await checkPage(page, `users-edit-${locale}`, assert)
 
-      await page.goto(`${server.url}/staff/users/new`)
+      await page.goto(`${pages.server.url}/staff/users/new`)
       const form = page.locator('[data-testid=user-form]')
       await form.locator('input[name=fullName]').fill('Аб')
       await form.locator('input[name=email]').fill('not-an-email')

@@ -1,5 +1,8 @@
+import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
-import type { Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { AppServer } from '#tests/helpers/app_server'
+import { launchBrowser } from '#tests/helpers/browser'
 
 export const SHOTS = app.makePath('tmp/screenshots')
 
@@ -28,4 +31,22 @@ export async function logIn(page: Page, baseUrl: string, user: { email: string }
   await page.locator('input[name=password]').fill(password)
   await page.locator('form[action="/login"] button[type=submit]').click()
   await page.waitForURL('**/staff/results')
+}
+
+/**
+ * A running app and a browser for a group of page tests, with the screenshots folder made;
+ * both closed after the group. Read them in the tests (`pages.server.url`), not at definition.
+ */
+export function appAndBrowser(group: { setup(handler: () => Promise<() => Promise<void>>): unknown }) {
+  const pages = {} as { server: AppServer; browser: BrowserContext }
+  group.setup(async () => {
+    await mkdir(SHOTS, { recursive: true })
+    pages.server = await AppServer.start()
+    pages.browser = await launchBrowser()
+    return async () => {
+      await pages.browser.close()
+      await pages.server.stop()
+    }
+  })
+  return pages
 }
