@@ -51,9 +51,13 @@ class AttemptClock {
       })
       video.addEventListener('durationchange', () => this.layout())
       video.addEventListener('canplay', () => this.tick())
-      /* A video started from outside (media keys, picture-in-picture, a script) starts them all. */
+      /*
+       * A video started from outside (media keys, picture-in-picture, a script) starts them all.
+       * A 'play' event of the clock's own play() may arrive after a pause that came quickly
+       * (space pressed twice): that video is paused by then, and the pause stands.
+       */
       video.addEventListener('play', () => {
-        if (!this.playing) this.play()
+        if (!this.playing && !video.paused) this.play()
       })
       /* A recording the browser cannot play says so in its place; the others go on without it. */
       video.addEventListener('error', () => this.cannotPlay(video))
