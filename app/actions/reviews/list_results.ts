@@ -181,16 +181,20 @@ function walkByName(filters: ResultFilters, grouped: boolean) {
 }
 
 /** The sessions with what a row shows: their candidate, group and exam. */
+/**
+ * The candidates (by their name index when `byName`), their group, then their sessions. The group
+ * comes before the sessions: a search on the group's name is decided per candidate, not per session.
+ */
+function fromCandidates(byName = false) {
+  const candidates = (byName ? db.raw('candidates as c indexed by candidates_full_name_index') : 'candidates as c') as string
+  return db
+    .from(candidates)
+    .leftJoin('groups as g', 'g.id', 'c.group_id')
+    .joinRaw('cross join proctoring_sessions as s indexed by proctoring_sessions_list_index on s.candidate_id = c.id')
+}
+
 function baseQuery(drive: Drive = 'sessions', sort?: ResultSort | null, byName = false) {
-  if (drive === 'candidates') {
-    /* The group before the sessions: a search on the group's name is decided per candidate, not per session. */
-    const candidates = (byName ? db.raw('candidates as c indexed by candidates_full_name_index') : 'candidates as c') as string
-    return db
-      .from(candidates)
-      .leftJoin('groups as g', 'g.id', 'c.group_id')
-      .joinRaw('cross join proctoring_sessions as s indexed by proctoring_sessions_list_index on s.candidate_id = c.id')
-      .join('exams as e', 'e.id', 's.exam_id')
-  }
+  if (drive === 'candidates') return fromCandidates(byName).join('exams as e', 'e.id', 's.exam_id')
   if (drive === 'exams') {
     return db
       .from('exams as e')
@@ -238,10 +242,7 @@ function countQuery(filters: ResultFilters, scope: StaffScope) {
   if (!needsCandidates(filters, scope)) return applyFilters(db.from('proctoring_sessions as s'), filters, scope)
   const query =
     driveOf(filters, scope) === 'candidates'
-      ? db
-          .from('candidates as c')
-          .leftJoin('groups as g', 'g.id', 'c.group_id')
-          .joinRaw('cross join proctoring_sessions as s indexed by proctoring_sessions_list_index on s.candidate_id = c.id')
+      ? fromCandidates()
       : db.from('proctoring_sessions as s').join('candidates as c', 'c.id', 's.candidate_id').leftJoin('groups as g', 'g.id', 'c.group_id')
   return applyFilters(query, filters, scope)
 }
