@@ -51,6 +51,8 @@ async function studentInExam(baseUrl: string) {
   const session = await ProctoringSession.findByOrFail('publicId', student.sessionId)
   const origin = DateTime.now().minus({ minutes: 12 }).startOf('second')
   session.startedAt = origin
+  /* Heard from just now: still in the exam (else the scheduled sweep closes it as abandoned). */
+  session.lastSeenAt = DateTime.now()
   await session.save()
   await Attempt.query().where('sessionId', session.id).update({ startedAt: origin.toSQL({ includeOffset: false }) })
   const event = (body: Record<string, unknown>) => send('/events', JSON.stringify(body), 'application/json')

@@ -19,6 +19,8 @@ export async function studentInExam(overrides: Parameters<typeof examWithCandida
   const session = await ProctoringSession.findByOrFail('publicId', student.sessionId)
   const origin = DateTime.now().minus({ minutes: 10 }).startOf('second')
   session.startedAt = origin
+  /* Heard from just now: still in the exam (else the scheduled sweep closes it as abandoned). */
+  session.lastSeenAt = DateTime.now()
   await session.save()
   await Attempt.query().where('sessionId', session.id).update({ startedAt: origin.toSQL({ includeOffset: false }) })
   const post = (path: string, body: unknown) =>

@@ -36,7 +36,7 @@ export class StudentPage {
       rows.map((row) => `${(row as HTMLElement).dataset.check}: ${row.querySelector('[data-fix]:not([hidden])')?.textContent ?? ''}`)
     )
     if (failed.length) throw new Error(`the system check failed: ${failed.join('; ')}`)
-    await this.page.locator('[data-action="checks-continue"]').click()
+    await this.page.locator('[data-action="checks-continue"]').click({ timeout: 60_000 })
   }
 
   async acceptRules() {
