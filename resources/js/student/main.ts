@@ -69,6 +69,8 @@ async function systemCheck(): Promise<Devices> {
   const next = $<HTMLButtonElement>('[data-action="checks-continue"]')
   let meter: { stop: () => void } | undefined
   for (;;) {
+    /* The button stays disabled in the page until this handler is in place: a click while the page is still opening its chunk store would be lost. */
+    run.disabled = false
     await new Promise<void>((resolve) => (run.onclick = () => resolve()))
     run.disabled = true
     meter?.stop()
