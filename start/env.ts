@@ -45,4 +45,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   ARCHIVE_KEY: Env.schema.secret.optional(),
   /** Reverse proxies whose X-Forwarded-For is believed (IPs/CIDRs, comma-separated; empty: none). */
   TRUSTED_PROXIES: Env.schema.string.optional(),
+  /** Webhooks to other systems: pause before the 2nd try in ms, doubled each time (default 30000); tries in all (default 8); each request's timeout in ms (default 10000). */
+  WEBHOOK_RETRY_BASE_MS: Env.schema.number.optional(),
+  WEBHOOK_MAX_ATTEMPTS: Env.schema.number.optional(),
+  WEBHOOK_TIMEOUT_MS: Env.schema.number.optional(),
+  /** LTI 1.3: seconds of clock difference allowed on a platform's token times (exp, iat; default 60). */
+  LTI_CLOCK_SKEW_SECONDS: Env.schema.number.optional(),
 })

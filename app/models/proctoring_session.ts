@@ -32,6 +32,10 @@ export default class ProctoringSession extends BaseModel {
   @column()
   declare systemId: number | null
 
+  /** The quiz to frame when an LTI launch named one (custom parameter quiz_url); else the exam's examUrl. */
+  @column()
+  declare quizUrl: string | null
+
   @column()
   declare status: SessionStatus
 

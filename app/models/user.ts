@@ -38,6 +38,13 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column(booleanColumn)
   declare active: boolean
 
+  /** An instructor account made on an LTI launch: the platform (system) and its user id (sub). */
+  @column()
+  declare lmsSystemId: number | null
+
+  @column()
+  declare lmsUserId: string | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 
