@@ -24,6 +24,8 @@ router.post('/logout', [AuthController, 'logout'])
 /* Students: the signed link is the only way in; the API wants the session's token. */
 router.get('/s/:link', [ExamPageController, 'show'])
 router.get('/p/:sessionId/:token', [ExamPageController, 'phone'])
+/* Other systems (a university portal): a link signed with the system's own secret, opened once (README "Other systems"). */
+router.get('/x/:system/:token', [() => import('#controllers/systems_link_controller'), 'open'])
 router
   .group(() => {
     router.post('/attempts', [SessionApiController, 'startAttempt'])

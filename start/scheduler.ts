@@ -8,6 +8,8 @@ import logger from '@adonisjs/core/services/logger'
 import env from '#start/env'
 import { closeAbandonedSessions } from '#actions/sessions/close_abandoned'
 import { sweepStaffSessions } from '#actions/auth/sweep_sessions'
+import { deliverDueGrades } from '#actions/lti/ags_grades'
+import { deliverDueWebhooks } from '#services/webhooks'
 
 function every(expression: string, name: string, job: () => Promise<unknown>) {
   /* With several web processes (bin/server.ts), the first one runs the schedule. */
@@ -29,6 +31,12 @@ function every(expression: string, name: string, job: () => Promise<unknown>) {
 
 /* S9: close sessions whose student did not come back within the exam's reconnect window. */
 every(env.get('SWEEP_CRON', '*/10 * * * * *'), 'close_abandoned_sessions', closeAbandonedSessions)
+
+/* Webhooks to other systems that are due (first tries and retries); see app/services/webhooks.ts. */
+every('*/2 * * * * *', 'deliver_webhooks', deliverDueWebhooks)
+
+/* LTI grades back to course gradebooks that are due (first tries and retries); see app/actions/lti/ags_grades.ts. */
+every('*/2 * * * * *', 'deliver_lti_grades', deliverDueGrades)
 
 /* Staff sessions past their idle timeout or absolute lifetime (refused already; this frees the rows). */
 every('0 */5 * * * *', 'sweep_staff_sessions', sweepStaffSessions)

@@ -3,6 +3,8 @@ import { DateTime } from 'luxon'
 import ProctoringSession, { type Decision } from '#models/proctoring_session'
 import SessionDecision from '#models/session_decision'
 import { appendEntry, type Actor } from '#actions/audit/record_action'
+import { queueGradesBack } from '#actions/lti/ags_grades'
+import { queueWebhook } from '#services/webhooks'
 
 export type DecisionInput = { decision: Decision; comment?: string | null }
 
@@ -33,6 +35,8 @@ export async function setDecision(session: ProctoringSession, input: DecisionInp
       details: { from: previous, to: input.decision, comment },
       ip,
     })
+    await queueGradesBack(trx, current.id)
+    await queueWebhook(trx, current.id, 'decision.set')
     session.decision = current.decision
     session.decidedBy = current.decidedBy
     session.decidedAt = current.decidedAt

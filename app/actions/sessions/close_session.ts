@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Attempt from '#models/attempt'
 import ProctoringSession from '#models/proctoring_session'
 import { sqlTime } from '#services/sql_time'
+import { queueWebhook } from '#services/webhooks'
 
 export type EndReason = 'finished_by_student' | 'violation_limit' | 'reconnect_timeout' | 'ended_by_proctor'
 
@@ -26,5 +27,6 @@ export async function closeSession(
   session.endedAt = now
   if (!session.startedAt) session.startedAt = now
   await session.save()
+  await queueWebhook(trx, session.id, 'session.finished')
   return true
 }
