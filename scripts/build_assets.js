@@ -14,6 +14,7 @@ await build({
     student: 'resources/js/student/main.ts',
     phone: 'resources/js/student/phone.ts',
     report: 'resources/js/staff/report.ts',
+    lti_open: 'resources/js/lti/open.ts',
     panel: 'resources/js/panel.ts',
   },
   outdir: 'public/build',

@@ -73,7 +73,9 @@ export default class ExamPageController {
     const phoneUrl = `${env.get('APP_URL')}/p/${session.publicId}/${phoneToken(session.publicId)}`
     const rules = exam.rules.allowed.length || exam.rules.forbidden.length ? exam.rules : DEFAULT_RULES
     /* The page shows the exam's own quiz (the LMS) in an iframe: that origin, and no other. */
-    const quizOrigin = frameableOrigin(exam.examUrl)
+    /* An LTI launch may name the quiz for this session (custom parameter quiz_url); else the exam's. */
+    const quizUrl = session.quizUrl ?? exam.examUrl
+    const quizOrigin = frameableOrigin(quizUrl)
     response.header('Content-Security-Policy', contentSecurityPolicy({ frameSrc: quizOrigin ? [quizOrigin] : [] }))
     return view.render('pages/student/exam', {
       session,
@@ -98,8 +100,8 @@ export default class ExamPageController {
         endReason: session.endReason,
         requiresScreen: exam.requiresScreen,
         requiresPhone: exam.requiresPhone,
-        examUrl: exam.examUrl,
-        examOrigin: originOf(exam.examUrl),
+        examUrl: quizUrl,
+        examOrigin: originOf(quizUrl),
         durationSeconds: exam.durationMinutes * 60,
         startedAt: session.startedAt?.toMillis() ?? null,
         violations: session.violationCount,

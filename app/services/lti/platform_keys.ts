@@ -45,6 +45,7 @@ export function forgetPlatformKeys(systemId: number) {
 export function joseErrorCode(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'LTI_TOKEN_EXPIRED'
   if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return 'LTI_CLAIM_MISSING'
     if (error.claim === 'aud') return 'LTI_AUDIENCE_MISMATCH'
     if (error.claim === 'iss') return 'LTI_ISSUER_UNKNOWN'
     if (error.claim === 'iat' || error.claim === 'nbf' || error.claim === 'exp') return 'LTI_TOKEN_EXPIRED'
@@ -79,6 +80,7 @@ export async function verifyPlatformJwt(
     return payload
   } catch (error) {
     const code = joseErrorCode(error)
-    throw new AppError(code, code === 'LTI_PLATFORM_KEYS_UNAVAILABLE' ? 502 : 400)
+    const claim = error instanceof errors.JWTClaimValidationFailed ? error.claim : ''
+    throw new AppError(code, code === 'LTI_PLATFORM_KEYS_UNAVAILABLE' ? 502 : 400, { claim })
   }
 }
