@@ -172,3 +172,25 @@ router
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))
+
+/* LTI 1.3 (issue 10): what a platform (Moodle) calls, anonymous and checked by its own signed
+   tokens (login initiation and launch are exempt from CSRF in config/shield.ts); the one-time
+   ticket of an instructor launch; the admin's registrations page. */
+const LtiLaunchController = () => import('#controllers/lti/launch_controller')
+const LtiPlatformsController = () => import('#controllers/staff/lti_controller')
+router.get('/lti/jwks', [LtiLaunchController, 'jwks'])
+router.get('/lti/login', [LtiLaunchController, 'login']).as('lti_launch.login_get')
+router.post('/lti/login', [LtiLaunchController, 'login']).as('lti_launch.login_post')
+router.post('/lti/launch', [LtiLaunchController, 'launch'])
+router.get('/staff/lti/enter/:ticket', [LtiLaunchController, 'enter'])
+router
+  .group(() => {
+    router.get('/lti', [LtiPlatformsController, 'index'])
+    router.post('/lti', [LtiPlatformsController, 'store'])
+    router.get('/lti/:id/edit', [LtiPlatformsController, 'edit']).where('id', router.matchers.number())
+    router.post('/lti/:id', [LtiPlatformsController, 'update']).where('id', router.matchers.number())
+    router.post('/lti/:id/delete', [LtiPlatformsController, 'destroy']).where('id', router.matchers.number())
+    router.post('/lti/keys/rotate', [LtiPlatformsController, 'rotateKeys'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))
