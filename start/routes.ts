@@ -169,6 +169,8 @@ router
     router.get('/directory/:kind/:id/edit', [DirectoryController, 'edit'])
     router.post('/directory/:kind/:id', [DirectoryController, 'update'])
     router.post('/directory/:kind/:id/delete', [DirectoryController, 'destroy'])
+    /* A system's link or webhook secret, made or remade, shown once (README "Other systems"). */
+    router.post('/directory/systems/:id/secrets/:kind', [() => import('#controllers/staff/system_secrets_controller'), 'regenerate'])
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))

@@ -24,7 +24,7 @@ import { secretOf } from '#actions/systems/secrets'
 export const WEBHOOK_JOB = 'deliver_webhook'
 export type WebhookEvent = 'session.finished' | 'decision.set'
 
-const settings = () => ({
+export const webhookSettings = () => ({
   retryBaseMs: env.get('WEBHOOK_RETRY_BASE_MS') ?? 30_000,
   maxAttempts: env.get('WEBHOOK_MAX_ATTEMPTS') ?? 8,
   timeoutMs: env.get('WEBHOOK_TIMEOUT_MS') ?? 10_000,
@@ -69,7 +69,7 @@ export async function queueWebhook(trx: TransactionClientContract, sessionId: nu
       uniqueKey: null,
       status: 'queued',
       attempts: 0,
-      maxAttempts: settings().maxAttempts,
+      maxAttempts: webhookSettings().maxAttempts,
       runAt: Date.now(),
       progress: 0,
     },
@@ -152,7 +152,7 @@ async function deliver(job: Job, options: { retryBaseMs: number; timeoutMs: numb
 
 /** Delivers every webhook that is due now, one after another. Run by the scheduler every few seconds. */
 export async function deliverDueWebhooks(overrides: Partial<{ retryBaseMs: number; timeoutMs: number }> = {}) {
-  const options = { ...settings(), ...overrides }
+  const options = { ...webhookSettings(), ...overrides }
   const queue = new JobQueue(undefined, options.timeoutMs + 30_000)
   let count = 0
   for (;;) {

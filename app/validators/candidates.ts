@@ -76,5 +76,7 @@ export const systemValidator = vine.create(
     deploymentId: plainText(200).trim().optional().nullable(),
     jwksUrl: httpsUrl().optional().nullable(),
     authLoginUrl: httpsUrl().optional().nullable(),
+    /** Other systems: where session ends and decisions are POSTed (http or https). */
+    webhookUrl: httpsUrl().optional().nullable(),
   })
 )

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { test } from '@japa/runner'
 import env from '#start/env'
 import System from '#models/system'
@@ -186,5 +188,99 @@ test.group('Signed links from other systems (issue 10)', () => {
     const noSecret = await System.create({ name: `Bare ${Date.now()}`, kind: 'link', active: true } as any)
     const bare = await refusal(await open(portalLink(noSecret.id, secret, claims(exam.id)).path))
     assert.deepEqual([bare.status, bare.code], [403, 'SYSTEM_SECRET_MISSING'])
+  })
+})
+
+test.group('Signed-link systems: the admin\'s side (issue 10)', () => {
+  async function admin() {
+    const { user, password } = await staffUser('admin')
+    const client = new WebClient(baseUrl())
+    await client.login(user.email, password)
+    const page = await (await client.request('/staff/directory')).text()
+    const csrf = /name='_csrf' value='([^']+)'/.exec(page)?.[1] ?? ''
+    const post = (path: string, fields: Record<string, string> = {}) =>
+      client.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+      })
+    return { client, post }
+  }
+
+  test('an admin makes a system\'s link secret, sees it once, and regenerating it asks first and is archived', async ({ assert }) => {
+    const { client, post } = await admin()
+    const system = await System.create({ name: `Portal admin ${Date.now()}`, kind: 'link', active: true } as any)
+    const editPath = `/staff/directory/systems/${system.id}/edit`
+    const before = await (await client.request(editPath)).text()
+    assert.match(before, /data-testid="link-secret-state">\s*<span class="badge">Not made yet/)
+    assert.include(before, `action="/staff/directory/systems/${system.id}/secrets/link"`)
+
+    const made = await post(`/staff/directory/systems/${system.id}/secrets/link`)
+    assert.equal(made.status, 200)
+    assert.equal(made.headers.get('cache-control'), 'no-store')
+    const secret = /value="([^"]+)"[^>]*data-testid="new-secret"/.exec(await made.text())?.[1]
+    assert.isString(secret)
+    assert.lengthOf(secret!, 43)
+    const { secretOf } = await import('#actions/systems/secrets')
+    await system.refresh()
+    assert.equal(secretOf(system, 'link'), secret)
+    assert.notInclude(system.linkSecret!, secret!, 'stored encrypted')
+
+    /* Not shown again; regenerating sits behind a confirmation. */
+    const after = await (await client.request(editPath)).text()
+    assert.notInclude(after, secret!)
+    assert.match(after, /data-testid="link-secret-state">\s*<span class="badge">Made /)
+    assert.match(after, /<details class="secret-confirm">[\s\S]*links signed with the old one are refused[\s\S]*Yes, make a new secret/)
+
+    const remade = await post(`/staff/directory/systems/${system.id}/secrets/link`)
+    const second = /value="([^"]+)"[^>]*data-testid="new-secret"/.exec(await remade.text())?.[1]
+    assert.isString(second)
+    assert.notEqual(second, secret)
+
+    const entries = await AuditEntry.query().where({ action: 'system.link_secret', subjectId: String(system.id) }).orderBy('id', 'asc')
+    assert.deepEqual(entries.map((entry) => entry.details), [{ replaced: false }, { replaced: true }])
+    assert.notInclude(JSON.stringify(entries.map((entry) => entry.serialize())), secret!)
+
+    /* An LTI system has no link secret (only a webhook secret). */
+    const lti = await System.create({ name: `LMS admin ${Date.now()}`, kind: 'lti', active: true } as any)
+    assert.equal((await post(`/staff/directory/systems/${lti.id}/secrets/link`)).status, 404)
+    assert.equal((await post(`/staff/directory/systems/${lti.id}/secrets/webhook`)).status, 200)
+  })
+
+  test('a system\'s webhook URL must be http or https, and a change is archived', async ({ assert }) => {
+    const { post } = await admin()
+    const system = await System.create({ name: `Portal url ${Date.now()}`, kind: 'link', active: true } as any)
+    const refused = await post(`/staff/directory/systems/${system.id}`, { name: system.name, kind: 'link', active: '1', webhookUrl: 'ftp://portal.uni.kz/hook' })
+    assert.equal(refused.status, 422)
+    const page = await refused.text()
+    assert.include(page, 'data-field-error="URL_INVALID"')
+    assert.include(page, 'value="ftp://portal.uni.kz/hook"', 'the form keeps what was typed')
+    await system.refresh()
+    assert.isNull(system.webhookUrl)
+
+    const saved = await post(`/staff/directory/systems/${system.id}`, { name: system.name, kind: 'link', active: '1', webhookUrl: 'https://portal.uni.kz/hooks/proctor' })
+    assert.equal(saved.status, 302)
+    await system.refresh()
+    assert.equal(system.webhookUrl, 'https://portal.uni.kz/hooks/proctor')
+    const entry = await AuditEntry.query().where({ action: 'system.update', subjectId: String(system.id) }).orderBy('id', 'desc').firstOrFail()
+    assert.deepEqual((entry.details as any).changes.webhookUrl, [null, 'https://portal.uni.kz/hooks/proctor'])
+  })
+
+  test('the README\'s shell example builds a link the appliance lets in, once', async ({ assert }) => {
+    const { exam } = await examWithCandidate()
+    const { system, secret } = await portal()
+    const readme = readFileSync('README.md', 'utf8')
+    const block = /<!-- system-link-example[^>]*-->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1]
+    assert.isString(block, 'the README has the example')
+    const script = block!
+      .replace("SECRET='paste the link secret here'", `SECRET='${secret}'`)
+      .replace('SYSTEM=3', `SYSTEM=${system.id}`)
+      .replace('EXAM=12', `EXAM=${exam.id}`)
+    const url = execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim()
+    const path = url.slice(url.indexOf('/x/'))
+    assert.equal((await open(path)).status, 302)
+    const candidate = await Candidate.query().where({ systemId: system.id, externalId: 'S-2024-0157' }).firstOrFail()
+    assert.equal(candidate.fullName, 'Айгерим Сапарова')
+    assert.equal((await refusal(await open(path))).code, 'SYSTEM_LINK_REPLAYED')
   })
 })

@@ -5,12 +5,14 @@ import { DateTime } from 'luxon'
 import Attempt from '#models/attempt'
 import Recording from '#models/recording'
 import ProctoringSession from '#models/proctoring_session'
+import System from '#models/system'
 import { phoneToken } from '#services/signing'
 import { sqlTime } from '#services/sql_time'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, studentApi } from '#tests/helpers/http'
 import { issueLinks } from '#actions/links/issue_links'
 import { SYSTEM_ACTOR } from '#actions/audit/record_action'
+import { regenerateSecret } from '#actions/systems/secrets'
 
 /*
 | The people who probe the appliance in the bad-input corpus and the role matrix, each with
@@ -80,6 +82,9 @@ export async function buildWorld(baseUrl: string) {
   /* An active account nobody is logged in as, for a login that must succeed. */
   const spare = await staffUser('proctor')
   /* An issued (stored) link for the finished session's exam and candidate: revoke it, grant a retake through it. */
+  /* A signed-link system (README "Other systems"), for its secrets' route. */
+  const portal = await System.create({ name: `Portal ${randomBytes(4).toString('hex')}`, kind: 'link', active: true })
+  await regenerateSecret(SYSTEM_ACTOR, portal, 'link')
   const [issued] = await issueLinks({ examIds: [finishedFixture.exam.id], candidateIds: [finishedFixture.candidate.id], hours: 2 }, SYSTEM_ACTOR)
 
   const tokens: Record<string, string> = {
@@ -107,6 +112,7 @@ export async function buildWorld(baseUrl: string) {
     sparePassword: spare.password,
     linkId: String(issued.link.id),
     spareUserId: String(spare.user.id),
+    systemId: String(portal.id),
   }
 
   /** The headers an actor's requests carry (cookie, bearer token, CSRF token when asked). */

@@ -24,7 +24,7 @@ export const DIRECTORY: Record<DirectoryKind, { model: Model; subject: string; f
   systems: {
     model: System,
     subject: 'system',
-    fields: ['name', 'kind', 'active', 'issuer', 'clientId', 'deploymentId', 'jwksUrl', 'authLoginUrl'],
+    fields: ['name', 'kind', 'active', 'issuer', 'clientId', 'deploymentId', 'jwksUrl', 'authLoginUrl', 'webhookUrl'],
     dependents: [['candidates', 'system_id'], ['exams', 'system_id'], ['proctoring_sessions', 'system_id']],
   },
 }

@@ -16,6 +16,7 @@ import {
 } from '#actions/candidates/directory'
 import { staffActor } from '#actions/candidates/staff_actor'
 import { formErrors } from '#controllers/staff/candidates_controller'
+import { systemIntegration } from '#actions/systems/integration'
 
 /** A row's form values, by the model's property names. */
 function valuesOf(kind: DirectoryKind, row: Group | Discipline | System) {
@@ -63,9 +64,11 @@ export default class DirectoryController {
     return row as Group | Discipline | System
   }
 
-  private renderEdit(ctx: HttpContext, kind: DirectoryKind, row: Group | Discipline | System, values: Record<string, unknown>, errors: Record<string, string> = {}, refusal: { code: string; params?: unknown } | null = null) {
+  private async renderEdit(ctx: HttpContext, kind: DirectoryKind, row: Group | Discipline | System, values: Record<string, unknown>, errors: Record<string, string> = {}, refusal: { code: string; params?: unknown } | null = null) {
     if (Object.keys(errors).length) ctx.response.status(422)
-    return ctx.view.render('pages/staff/directory_form', { kind, row, values, errors, refusal })
+    /* A system's page also shows its secrets and webhook delivery log (app/actions/systems/integration.ts). */
+    const integration = kind === 'systems' ? await systemIntegration(row as System) : null
+    return ctx.view.render('pages/staff/directory_form', { kind, row, values, errors, refusal, integration })
   }
 
   async edit(ctx: HttpContext) {
