@@ -15,6 +15,7 @@ await build({
     phone: 'resources/js/student/phone.ts',
     report: 'resources/js/staff/report.ts',
     lti_open: 'resources/js/lti/open.ts',
+    lti_services: 'resources/js/lti/services.ts',
     panel: 'resources/js/panel.ts',
   },
   outdir: 'public/build',

@@ -196,3 +196,27 @@ router
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))
+
+/* LTI services (issue 10): dynamic registration (the URL given to the platform, /lti/register,
+   goes on to the admins' page under /staff, where the staff session lives), the teacher's
+   deep-linking choice (anonymous: it carries the opaque id of the launch kept on the server,
+   hence exempt from CSRF in config/shield.ts), and the courses page (roster import, grades back). */
+const LtiRegistrationController = () => import('#controllers/lti/registration_controller')
+const LtiDeepLinkingController = () => import('#controllers/lti/deep_linking_controller')
+const LtiCoursesController = () => import('#controllers/staff/lti_courses_controller')
+router.get('/lti/register', [LtiRegistrationController, 'redirect'])
+router
+  .group(() => {
+    router.get('/staff/lti/register', [LtiRegistrationController, 'show'])
+    router.post('/staff/lti/register', [LtiRegistrationController, 'store'])
+  })
+  .use(middleware.staff({ roles: ['admin'] }))
+router.post('/lti/deep-link/:token', [LtiDeepLinkingController, 'store'])
+router
+  .group(() => {
+    router.get('/lti/courses', [LtiCoursesController, 'index'])
+    router.post('/lti/courses/:id/roster', [LtiCoursesController, 'roster']).where('id', router.matchers.number())
+    router.post('/lti/courses/:id/grades', [LtiCoursesController, 'grades']).where('id', router.matchers.number())
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))

@@ -74,6 +74,10 @@ export default class Exam extends BaseModel {
   @column(booleanColumn)
   declare archived: boolean
 
+  /** LTI: a decision posts the score and a comment to the course gradebook (AGS; app/actions/lti/ags_grades.ts). */
+  @column(booleanColumn)
+  declare ltiGradesBack: boolean
+
   @column.dateTime()
   declare opensAt: DateTime | null
 

@@ -10,6 +10,7 @@ import { contentSecurityPolicy, frameableOrigin } from '#services/security_heade
 import { upsertResourceLink } from '#actions/lti/resource_link'
 import { learnerLaunch } from '#actions/lti/learner_launch'
 import { instructorLaunch, takeTicket } from '#actions/lti/instructor_launch'
+import { deepLinkingLaunch } from '#actions/lti/deep_linking'
 
 /**
  * The browser cookie that binds a login state to the browser. Over https it is
@@ -83,6 +84,7 @@ export default class LtiLaunchController {
     useLocale(ctx, verified.claims)
     const messageType = text(verified.claims[CLAIM.messageType])
     if (messageType === 'LtiResourceLinkRequest') return this.resourceLinkLaunch(ctx, verified)
+    if (messageType === 'LtiDeepLinkingRequest') return deepLinkingLaunch(ctx, verified)
     throw AppError.badRequest('LTI_MESSAGE_TYPE_UNSUPPORTED')
   }
 

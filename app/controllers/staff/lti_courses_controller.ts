@@ -1,0 +1,104 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import db from '@adonisjs/lucid/services/db'
+import AppError from '#exceptions/app_error'
+import Exam from '#models/exam'
+import LtiResourceLink from '#models/lti_resource_link'
+import { appendEntry, type Actor } from '#actions/audit/record_action'
+import { importRoster } from '#actions/lti/nrps_import'
+import { idParam, validateForm } from '#validators/request_input'
+import { gradesBackValidator } from '#validators/lti_services'
+
+function actorOf(ctx: HttpContext): Actor {
+  const user = ctx.auth.use('web').user!
+  return { userId: user.id, name: user.fullName, iin: user.iin, role: user.role }
+}
+
+async function findLink(ctx: HttpContext) {
+  const id = idParam(ctx.params.id)
+  const link = id ? await LtiResourceLink.find(id) : null
+  if (!link) throw AppError.notFound('LTI_RESOURCE_LINK_NOT_FOUND')
+  return link
+}
+
+/**
+ * The courses LTI launches came from (admins): each activity (resource link) with its course,
+ * platform and bound exam; "Import course roster" (NRPS) and "Send grades to the course"
+ * (AGS, a setting of the exam); the latest grade posts with the platform's answers.
+ */
+export default class LtiCoursesController {
+  async index(ctx: HttpContext) {
+    const links = await db
+      .from('lti_resource_links as l')
+      .join('systems as y', 'y.id', 'l.system_id')
+      .leftJoin('exams as e', 'e.id', 'l.exam_id')
+      .select(
+        'l.id',
+        'l.context_title',
+        'l.context_label',
+        'l.resource_link_title',
+        'l.nrps_url',
+        'l.ags_lineitem_url',
+        'l.ags_lineitems_url',
+        'l.exam_id',
+        'y.name as system_name',
+        'e.title as exam_title',
+        'e.lti_grades_back'
+      )
+      .orderBy('l.context_title')
+      .orderBy('l.id')
+    const posts = await db
+      .from('lti_grade_posts as g')
+      .join('proctoring_sessions as s', 's.id', 'g.session_id')
+      .join('candidates as c', 'c.id', 's.candidate_id')
+      .leftJoin('lti_resource_links as l', 'l.id', 'g.resource_link_id')
+      .select('g.id', 'g.attempt', 'g.status_code', 'g.error', 'g.next_try_at', 'g.delivered_at', 'g.created_at', 'c.full_name', 's.public_id', 'l.context_title')
+      .orderBy('g.id', 'desc')
+      .limit(20)
+    const flash = ctx.session?.flashMessages
+    return ctx.view.render('pages/staff/lti_courses', {
+      links: links.map((row) => ({ ...row, lti_grades_back: Boolean(row.lti_grades_back) })),
+      posts,
+      roster: flash?.get('ltiRoster') ?? null,
+      notice: flash?.get('ltiNotice') ?? null,
+      errorCode: flash?.get('ltiError') ?? null,
+    })
+  }
+
+  /** Imports (or updates) the course's learners as candidates. */
+  async roster(ctx: HttpContext) {
+    const link = await findLink(ctx)
+    try {
+      const result = await importRoster(link, actorOf(ctx), ctx.request.ip())
+      ctx.session.flash('ltiRoster', { linkId: link.id, ...result })
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error
+      ctx.session.flash('ltiError', error.code!)
+    }
+    return ctx.response.redirect(`/staff/lti/courses#link-${link.id}`)
+  }
+
+  /** Switches grades back for the exam bound to the link. */
+  async grades(ctx: HttpContext) {
+    const link = await findLink(ctx)
+    const { gradesBack } = await validateForm(ctx.request, gradesBackValidator)
+    const exam = link.examId ? await Exam.find(link.examId) : null
+    if (!exam) throw AppError.badRequest('LTI_EXAM_NOT_BOUND')
+    const wanted = gradesBack === '1'
+    if (exam.ltiGradesBack !== wanted) {
+      const before = exam.ltiGradesBack
+      await db.transaction(async (trx) => {
+        exam.ltiGradesBack = wanted
+        await exam.useTransaction(trx).save()
+        await appendEntry(trx, actorOf(ctx), {
+          action: 'exam.update',
+          subjectType: 'exam',
+          subjectId: exam.id,
+          details: { title: exam.title, changes: { ltiGradesBack: [before, wanted] }, via: 'lti.courses' },
+          ip: ctx.request.ip(),
+        })
+      })
+    }
+    ctx.session.flash('ltiNotice', wanted ? 'grades_on' : 'grades_off')
+    return ctx.response.redirect(`/staff/lti/courses#link-${link.id}`)
+  }
+}

@@ -1,0 +1,415 @@
+import { createServer } from 'node:http'
+import { test } from '@japa/runner'
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
+import env from '#start/env'
+import AuditEntry from '#models/audit_entry'
+import Candidate from '#models/candidate'
+import Exam from '#models/exam'
+import Group from '#models/group'
+import System from '#models/system'
+import LtiResourceLink from '#models/lti_resource_link'
+import ProctoringSession from '#models/proctoring_session'
+import db from '@adonisjs/lucid/services/db'
+import { deliverDueGrades } from '#actions/lti/ags_grades'
+import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
+import { WebClient, openStudentLink } from '#tests/helpers/http'
+import { freePort } from '#tests/helpers/app_server'
+import { LTI, LTI_ROLES, LtiPlatform } from '#tests/helpers/lti_platform'
+
+const baseUrl = () => String(env.get('APP_URL')).replace(/\/+$/, '')
+
+async function admin(language = 'en') {
+  const { user, password } = await staffUser('admin')
+  const client = new WebClient(baseUrl(), language)
+  await client.login(user.email, password)
+  const page = await (await client.request('/staff/results')).text()
+  return { client, user, csrf: /name='_csrf' value='([^']+)'/.exec(page)?.[1] ?? '' }
+}
+
+function post(client: WebClient, path: string, fields: Record<string, string>) {
+  return client.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  })
+}
+
+/** The platform registered by hand, as an admin would on the LTI page. */
+async function registered(platform: LtiPlatform) {
+  return System.create({
+    name: `Moodle ${platform.port}`,
+    kind: 'lti',
+    issuer: platform.issuer,
+    clientId: platform.clientId,
+    deploymentId: platform.deploymentId,
+    deploymentIds: [platform.deploymentId],
+    authLoginUrl: platform.authUrl,
+    tokenUrl: platform.tokenUrl,
+    jwksUrl: platform.jwksUrl,
+    registrationSource: 'manual',
+    active: true,
+  })
+}
+
+/** A course activity as a launch from the platform leaves it. */
+async function courseLink(platform: LtiPlatform, system: System, extra: Partial<LtiResourceLink> = {}) {
+  const contextId = `course-${platform.port}`
+  return LtiResourceLink.create({
+    systemId: system.id,
+    deploymentId: platform.deploymentId,
+    contextId,
+    contextTitle: `Анатомия ${platform.port}`,
+    contextLabel: `ANAT-${platform.port}`,
+    resourceLinkId: `rl-${platform.port}`,
+    resourceLinkTitle: 'Экзамен: Анатомия',
+    nrpsUrl: platform.membershipsUrl(contextId),
+    agsLineitemUrl: platform.lineitemUrl(contextId),
+    agsLineitemsUrl: platform.lineitemsUrl(contextId),
+    agsScopes: null,
+    ...extra,
+  })
+}
+
+/** The tool's published key set, fetched as a platform would. */
+async function toolKeys() {
+  return createLocalJWKSet(await (await fetch(`${baseUrl()}/lti/jwks`)).json())
+}
+
+test.group('LTI services: dynamic registration', (group) => {
+  let platform: LtiPlatform
+  group.each.setup(async () => {
+    platform = await LtiPlatform.start({ toolUrl: baseUrl() })
+    return () => platform.stop()
+  })
+
+  test('a dynamic registration against the test registration endpoint completes', async ({ assert }) => {
+    const { client, user } = await admin()
+    const pasted = platform.dynamicRegistrationUrl(`${baseUrl()}/lti/register`).slice(baseUrl().length)
+    const path = (await client.request(pasted)).headers.get('location')!
+    assert.equal(path, pasted.replace('/lti/register', '/staff/lti/register'))
+    const shown = await client.request(path)
+    assert.equal(shown.status, 200)
+    /* The platform may show the page in its frame; nobody else may. */
+    assert.include(shown.headers.get('content-security-policy') ?? '', `frame-ancestors ${platform.issuer}`)
+    const page = await shown.text()
+    assert.include(page, `Moodle 5.0 (localhost:${platform.port})`)
+    assert.include(page, `${baseUrl()}/lti/launch`)
+    const csrf = /name='_csrf' value='([^']+)'/.exec(page)?.[1] ?? ''
+    const fields = Object.fromEntries([...page.matchAll(/<input type="hidden" name="(openid_configuration|registration_token)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&')]))
+    assert.equal(fields.registration_token, platform.registrationToken)
+
+    const done = await post(client, '/staff/lti/register', { _csrf: csrf, ...fields })
+    assert.equal(done.status, 200)
+    const donePage = await done.text()
+    assert.include(donePage, 'data-lti-close')
+    assert.include(donePage, '/build/lti_services.js')
+    assert.include(donePage, platform.clientId)
+
+    /* What the platform received: the tool's registration, with the token as bearer. */
+    assert.lengthOf(platform.registrations, 1)
+    const { body, authorization } = platform.registrations[0]
+    assert.equal(authorization, `Bearer ${platform.registrationToken}`)
+    assert.deepEqual(body.redirect_uris, [`${baseUrl()}/lti/launch`])
+    assert.equal(body.initiate_login_uri, `${baseUrl()}/lti/login`)
+    assert.equal(body.jwks_uri, `${baseUrl()}/lti/jwks`)
+    assert.equal(body.token_endpoint_auth_method, 'private_key_jwt')
+    assert.include(body.scope, 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly')
+    assert.include(body.scope, 'https://purl.imsglobal.org/spec/lti-ags/scope/score')
+    const toolConfig = body['https://purl.imsglobal.org/spec/lti-tool-configuration']
+    assert.equal(toolConfig.domain, new URL(baseUrl()).host)
+    assert.deepEqual(
+      toolConfig.messages.map((m: any) => m.type),
+      ['LtiResourceLinkRequest', 'LtiDeepLinkingRequest']
+    )
+
+    /* Kept as an LTI system with the platform's URLs, and archived. */
+    const system = await System.query().where({ issuer: platform.issuer, clientId: platform.clientId }).firstOrFail()
+    assert.equal(system.kind, 'lti')
+    assert.equal(system.registrationSource, 'dynamic')
+    assert.deepEqual(system.deploymentIds, ['1'])
+    assert.equal(system.authLoginUrl, platform.authUrl)
+    assert.equal(system.tokenUrl, platform.tokenUrl)
+    assert.equal(system.jwksUrl, platform.jwksUrl)
+    const entry = await AuditEntry.query().where({ action: 'lti.registered', subjectId: String(system.id) }).firstOrFail()
+    assert.equal(entry.userId, user.id)
+  })
+
+  test('a visitor who is not signed in is sent to log in first, then back to the registration', async ({ assert }) => {
+    const { user, password } = await staffUser('admin')
+    const client = new WebClient(baseUrl())
+    const path = platform.dynamicRegistrationUrl(`${baseUrl()}/staff/lti/register`).slice(baseUrl().length)
+    const first = await client.request(path)
+    assert.equal(first.status, 302)
+    assert.equal(first.headers.get('location'), '/login')
+    const login = await client.login(user.email, password)
+    assert.equal(login.headers.get('location'), path)
+    assert.equal((await client.request(path)).status, 200)
+  })
+
+  test('a configuration whose issuer is another site is refused, and nothing is registered', async ({ assert }) => {
+    const port = await freePort()
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ ...platform.openidConfiguration(), issuer: 'https://moodle.elsewhere.example' }))
+    })
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    try {
+      const { client } = await admin('ru')
+      const url = `http://127.0.0.1:${port}/.well-known/openid-configuration`
+      const response = await client.request(`/staff/lti/register?openid_configuration=${encodeURIComponent(url)}&registration_token=x`)
+      assert.equal(response.status, 400)
+      const page = await response.text()
+      assert.include(page, 'data-error-code="LTI_REGISTRATION_ISSUER_MISMATCH"')
+      assert.include(page, 'Конфигурация LMS называет издателем другой сайт')
+      assert.lengthOf(platform.registrations, 0)
+      assert.isNull(await System.query().where('issuer', 'https://moodle.elsewhere.example').first())
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
+
+test.group('LTI services: course roster (NRPS)', (group) => {
+  let platform: LtiPlatform
+  group.each.setup(async () => {
+    platform = await LtiPlatform.start({ toolUrl: baseUrl() })
+    return () => platform.stop()
+  })
+
+  test('the test platform NRPS endpoint serves a roster of 30 that is imported, and again changes nothing', async ({ assert }) => {
+    const system = await registered(platform)
+    const link = await courseLink(platform, system)
+    const { client, csrf } = await admin()
+
+    const list = await (await client.request('/staff/lti/courses')).text()
+    assert.include(list, `Анатомия ${platform.port}`)
+    assert.include(list, `/staff/lti/courses/${link.id}/roster`)
+
+    const first = await post(client, `/staff/lti/courses/${link.id}/roster`, { _csrf: csrf })
+    assert.equal(first.status, 302)
+    assert.equal(first.headers.get('location'), `/staff/lti/courses#link-${link.id}`)
+    const shown = await (await client.request('/staff/lti/courses')).text()
+    assert.include(shown, 'Roster imported: 30 added, 0 updated, 0 unchanged, 1 skipped')
+
+    const candidates = await Candidate.query().where('systemId', system.id).orderBy('id')
+    assert.lengthOf(candidates, 30)
+    const group = await Group.findByOrFail('name', `Анатомия ${platform.port}`)
+    assert.isTrue(candidates.every((c) => c.groupId === group.id))
+    const alibek = candidates.find((c) => c.externalId === 'lms-student-10')!
+    assert.equal(alibek.fullName, 'Әлібек Қанатұлы 10')
+    assert.equal(alibek.email, 'student10@uni.example')
+    /* Four pages of ten (30 learners and the teacher), followed through rel="next". */
+    assert.equal(platform.rosterRequests, 4)
+
+    /* The bearer token came from a client assertion the platform verified with the tool's keys. */
+    const grant = platform.tokenRequests.find((r) => r.ok)!
+    assert.equal(grant.assertion!.iss, platform.clientId)
+    assert.equal(grant.assertion!.sub, platform.clientId)
+    assert.equal(grant.assertion!.aud, platform.tokenUrl)
+
+    /* Again: the same 30, nobody added twice; a changed name is updated. */
+    platform.roster[0].name = 'Айгерім Серікқызы (жаңа)'
+    await post(client, `/staff/lti/courses/${link.id}/roster`, { _csrf: csrf })
+    const again = await (await client.request('/staff/lti/courses')).text()
+    assert.include(again, 'Roster imported: 0 added, 1 updated, 29 unchanged, 1 skipped')
+    assert.equal((await Candidate.query().where('systemId', system.id)).length, 30)
+    const renamed = await Candidate.query().where({ systemId: system.id, externalId: platform.roster[0].user_id }).firstOrFail()
+    assert.equal(renamed.fullName, 'Айгерім Серікқызы (жаңа)')
+    const entries = await AuditEntry.query().where({ action: 'lti.roster_imported', subjectId: String(link.id) })
+    assert.lengthOf(entries, 2)
+  })
+
+  test('a platform that refuses the roster is shown as an error, and no candidate is made', async ({ assert }) => {
+    const system = await registered(platform)
+    const link = await courseLink(platform, system, { nrpsUrl: `${platform.issuer}/nrps-missing/members` })
+    const { client, csrf } = await admin()
+    const response = await post(client, `/staff/lti/courses/${link.id}/roster`, { _csrf: csrf })
+    assert.equal(response.status, 302)
+    const page = await (await client.request('/staff/lti/courses')).text()
+    assert.include(page, 'data-error-code="LTI_ROSTER_FAILED"')
+    assert.equal((await Candidate.query().where('systemId', system.id)).length, 0)
+  })
+})
+
+test.group('LTI services: grades back (AGS)', (group) => {
+  let platform: LtiPlatform
+  group.each.setup(async () => {
+    platform = await LtiPlatform.start({ toolUrl: baseUrl() })
+    return () => platform.stop()
+  })
+
+  /** A candidate from the platform in a session of an exam bound to a course activity. */
+  async function lmsSession(options: { gradesBack: boolean }) {
+    const system = await registered(platform)
+    const { exam, candidate, link } = await examWithCandidate()
+    candidate.merge({ systemId: system.id, externalId: `lms-user-${platform.port}` })
+    await candidate.save()
+    const resourceLink = await courseLink(platform, system, { examId: exam.id })
+    const { sessionId } = await openStudentLink(baseUrl(), link)
+    const session = await ProctoringSession.findByOrFail('publicId', sessionId)
+    session.credibility = 87
+    await session.save()
+    const { client, csrf } = await admin()
+    if (options.gradesBack) {
+      const toggled = await post(client, `/staff/lti/courses/${resourceLink.id}/grades`, { _csrf: csrf, gradesBack: '1' })
+      assert_(toggled.status === 302, 'the grades switch answered')
+    }
+    return { system, exam, candidate, session, resourceLink, client, csrf }
+  }
+  const assert_ = (ok: boolean, message: string) => {
+    if (!ok) throw new Error(message)
+  }
+
+  test('an AGS score post is received and its bearer token was obtained with a signed client assertion that the test verifies', async ({ assert }) => {
+    const { exam, session, client, csrf } = await lmsSession({ gradesBack: true })
+    assert.isTrue((await Exam.findOrFail(exam.id)).ltiGradesBack)
+    const decided = await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'accepted', comment: 'OK' })
+    assert.equal(decided.status, 302)
+    assert.equal(await deliverDueGrades({ retryBaseMs: 0 }), 1)
+
+    assert.lengthOf(platform.scores, 1)
+    const { body, contentType, scope } = platform.scores[0]
+    assert.equal(contentType, 'application/vnd.ims.lis.v1.score+json')
+    assert.include(scope, 'https://purl.imsglobal.org/spec/lti-ags/scope/score')
+    assert.equal(body.userId, `lms-user-${platform.port}`)
+    assert.equal(body.scoreGiven, 87)
+    assert.equal(body.scoreMaximum, 100)
+    assert.equal(body.activityProgress, 'Completed')
+    assert.equal(body.gradingProgress, 'FullyGraded')
+    assert.include(body.comment, '87')
+    assert.include(body.comment, 'Принято')
+    assert.isString(body.timestamp)
+
+    /* The token: a client assertion signed with the tool's published key, verified here too. */
+    const grant = platform.tokenRequests.find((r) => r.ok)!
+    assert.exists(grant)
+    assert.equal(grant.assertion!.iss, platform.clientId)
+    assert.equal(grant.assertion!.sub, platform.clientId)
+    assert.equal(grant.assertion!.aud, platform.tokenUrl)
+    assert.isString(grant.assertion!.jti)
+    const keys = await (await fetch(`${baseUrl()}/lti/jwks`)).json()
+    assert.include(keys.keys.map((k: any) => k.kid), String(grant.header!.kid))
+
+    const page = await (await client.request('/staff/lti/courses')).text()
+    assert.include(page, 'data-post-state="delivered"')
+  })
+
+  test('a gradebook failing twice receives the score a third time, and each attempt is shown', async ({ assert }) => {
+    const { session, client, csrf } = await lmsSession({ gradesBack: true })
+    platform.failNextScores = [500, 503]
+    await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'review', comment: '' })
+    for (let i = 0; i < 3; i++) await deliverDueGrades({ retryBaseMs: 0 })
+    assert.lengthOf(platform.scores, 1)
+    assert.equal(platform.scores[0].body.gradingProgress, 'PendingManual')
+    const attempts = await db.from('lti_grade_posts').where('session_id', session.id).orderBy('id')
+    assert.deepEqual(attempts.map((a) => [a.attempt, a.status_code, a.delivered_at !== null]), [[1, 500, false], [2, 503, false], [3, 204, true]])
+    const page = await (await client.request('/staff/lti/courses')).text()
+    assert.include(page, 'data-post-state="retrying"')
+    assert.include(page, 'data-post-state="delivered"')
+  })
+
+  test('with the exam not sending grades, a decision posts nothing', async ({ assert }) => {
+    const { session, client, csrf } = await lmsSession({ gradesBack: false })
+    await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'rejected', comment: 'x' })
+    assert.equal(await deliverDueGrades({ retryBaseMs: 0 }), 0)
+    assert.lengthOf(platform.scores, 0)
+    assert.lengthOf(platform.tokenRequests, 0)
+  })
+})
+
+test.group('LTI services: deep linking', (group) => {
+  let platform: LtiPlatform
+  group.each.setup(async () => {
+    platform = await LtiPlatform.start({ toolUrl: baseUrl() })
+    return () => platform.stop()
+  })
+
+  /** A deep-linking launch through login initiation and the platform's answer, as a browser makes it. */
+  async function deepLinkLaunch(roles: string[], data = 'opaque-data-42') {
+    const browser = new WebClient(baseUrl(), 'en')
+    const login = platform.initiateLogin(`${baseUrl()}/lti/login`, { messageType: 'LtiDeepLinkingRequest', roles, deepLinkData: data, locale: 'en' })
+    const toAuth = await browser.request(login.url.slice(baseUrl().length))
+    const { redirectUri, idToken, state } = await platform.authorize(toAuth.headers.get('location')!)
+    return {
+      browser,
+      response: await browser.request(new URL(redirectUri).pathname, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ id_token: idToken, state }).toString(),
+      }),
+    }
+  }
+
+  test('a deep-linking response is verified by the test with the tool published keys', async ({ assert }) => {
+    await registered(platform)
+    const existing = (await examWithCandidate()).exam
+    const { browser, response } = await deepLinkLaunch([LTI_ROLES.instructor])
+    assert.equal(response.status, 200)
+    assert.include(response.headers.get('content-security-policy') ?? '', `frame-ancestors ${platform.issuer}`)
+    const page = await response.text()
+    assert.include(page, existing.title)
+    const action = /action="(\/lti\/deep-link\/[^"]+)"/.exec(page)?.[1]
+    assert.exists(action)
+
+    /* A new exam, made from the LMS (no cookie of ours needed: a fresh client posts the choice). */
+    const teacher = new WebClient(baseUrl(), 'en')
+    const chosen = await post(teacher, action!, { choice: 'new', title: 'Физиология: итоговый', durationMinutes: '45' })
+    assert.equal(chosen.status, 200)
+    assert.include(chosen.headers.get('content-security-policy') ?? '', `form-action 'self' ${platform.issuer}`)
+    const answer = await chosen.text()
+    assert.include(answer, `action="${platform.deepLinkReturnUrl}"`)
+    assert.include(answer, 'data-lti-autosubmit')
+    const jwt = /name="JWT" value="([^"]+)"/.exec(answer)![1]
+
+    /* The test verifies it with the tool's published keys. */
+    const { payload, protectedHeader } = await jwtVerify(jwt, await toolKeys(), { issuer: platform.clientId, audience: platform.issuer })
+    assert.equal(protectedHeader.alg, 'RS256')
+    assert.equal(payload[`${LTI}/message_type`], 'LtiDeepLinkingResponse')
+    assert.equal(payload[`${LTI}/version`], '1.3.0')
+    assert.equal(payload[`${LTI}/deployment_id`], platform.deploymentId)
+    assert.equal(payload['https://purl.imsglobal.org/spec/lti-dl/claim/data'], 'opaque-data-42')
+    const exam = await Exam.findByOrFail('title', 'Физиология: итоговый')
+    assert.equal(exam.durationMinutes, 45)
+    const items = payload['https://purl.imsglobal.org/spec/lti-dl/claim/content_items'] as any[]
+    assert.lengthOf(items, 1)
+    assert.equal(items[0].type, 'ltiResourceLink')
+    assert.equal(items[0].title, 'Физиология: итоговый')
+    assert.deepEqual(items[0].custom, { exam: String(exam.id) })
+
+    /* The browser's post of the form reaches the platform, which verifies it too. */
+    const returned = await fetch(platform.deepLinkReturnUrl, { method: 'POST', body: new URLSearchParams({ JWT: jwt }) })
+    assert.equal(returned.status, 200)
+    assert.isTrue(platform.deepLinkResponses[0].ok)
+    assert.isDefined(decodeProtectedHeader(jwt).kid)
+
+    /* Archived; and the choice page is used up. */
+    assert.exists(await AuditEntry.query().where({ action: 'lti.deep_link', subjectId: String(exam.id) }).first())
+    assert.exists(await AuditEntry.query().where({ action: 'exam.create', subjectId: String(exam.id) }).first())
+    const replay = await post(browser, action!, { choice: 'existing', examId: String(existing.id) })
+    assert.equal(replay.status, 400)
+    assert.include(await replay.text(), 'data-error-code="LTI_DEEP_LINK_EXPIRED"')
+  })
+
+  test('the choice form keeps its values and shows errors next to the fields', async ({ assert }) => {
+    await registered(platform)
+    const { response } = await deepLinkLaunch([LTI_ROLES.instructor])
+    const action = /action="(\/lti\/deep-link\/[^"]+)"/.exec(await response.text())![1]
+    const client = new WebClient(baseUrl(), 'en')
+    const bad = await post(client, action, { choice: 'new', title: 'Кесте', durationMinutes: '0' })
+    assert.equal(bad.status, 422)
+    const page = await bad.text()
+    assert.include(page, 'data-field="durationMinutes"')
+    assert.include(page, 'value="Кесте"')
+    /* Still usable after the error. */
+    const good = await post(client, action, { choice: 'new', title: 'Кесте', durationMinutes: '30' })
+    assert.equal(good.status, 200)
+  })
+
+  test('a learner cannot add content to a course', async ({ assert }) => {
+    await registered(platform)
+    const { response } = await deepLinkLaunch([LTI_ROLES.learner])
+    assert.equal(response.status, 403)
+    assert.include(await response.text(), 'data-error-code="LTI_ROLE_UNSUPPORTED"')
+  })
+})
