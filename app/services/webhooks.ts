@@ -153,6 +153,15 @@ async function deliver(job: Job, options: { retryBaseMs: number; timeoutMs: numb
 /** Delivers every webhook that is due now, one after another. Run by the scheduler every few seconds. */
 export async function deliverDueWebhooks(overrides: Partial<{ retryBaseMs: number; timeoutMs: number }> = {}) {
   const options = { ...webhookSettings(), ...overrides }
+  /* A read first: with nothing due (nearly always), the every-2-seconds run takes no write lock. */
+  const now = Date.now()
+  const due = await db
+    .from('jobs')
+    .where('type', WEBHOOK_JOB)
+    .where((q) => q.where((w) => w.where('status', 'queued').where('run_at', '<=', now)).orWhere((w) => w.where('status', 'running').where('leased_until', '<', now)))
+    .select('id')
+    .first()
+  if (!due) return 0
   const queue = new JobQueue(undefined, options.timeoutMs + 30_000)
   let count = 0
   for (;;) {

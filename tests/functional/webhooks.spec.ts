@@ -12,6 +12,8 @@ import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, studentApi } from '#tests/helpers/http'
 import { regenerateSecret } from '#actions/systems/secrets'
 import { WEBHOOK_JOB, deliverDueWebhooks } from '#services/webhooks'
+import { setDecision } from '#actions/reviews/decisions'
+import { AppServer } from '#tests/helpers/app_server'
 
 const baseUrl = () => env.get('APP_URL')
 const ADMIN = { userId: null, name: 'test', role: 'admin' }
@@ -242,4 +244,18 @@ test.group('Webhooks to other systems (issue 10)', () => {
     await otherApi.finish(1, {})
     assert.equal(await Job.query().where('type', WEBHOOK_JOB).count('* as n').then((r) => Number(r[0].$extras.n)), before)
   })
+
+  test('the running appliance delivers webhooks by itself: its scheduler sends, and retries after a failure', async ({ assert, cleanup }) => {
+    const hook = await receiver([500, 200])
+    cleanup(hook.close)
+    const server = await AppServer.start({ WEBHOOK_RETRY_BASE_MS: '300' })
+    cleanup(() => server.stop())
+    const { session } = await portalWithSession(hook.url, hook.state)
+    await setDecision(session, { decision: 'accepted', comment: null }, ADMIN, '127.0.0.1')
+    const until = Date.now() + 20_000
+    while (hook.state.received.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.lengthOf(hook.state.received, 2, server.output)
+    assert.isTrue(hook.state.received.every((call) => call.signatureValid))
+    assert.equal(hook.state.received[1].json.decision, 'accepted')
+  }).timeout(90_000)
 })
