@@ -22,10 +22,12 @@ export type Snapshot = { tables: Record<string, { rows: number; hash: string }>;
 
 export async function snapshot(): Promise<Snapshot> {
   const tables: Snapshot['tables'] = {}
-  const names = await db.rawQuery(`select name from sqlite_master where type = 'table' order by name`)
-  for (const { name } of names as { name: string }[]) {
+  const names = await db.rawQuery(`select name, sql from sqlite_master where type = 'table' order by name`)
+  for (const { name, sql } of names as { name: string; sql: string }[]) {
     if (IGNORED_TABLES.has(name)) continue
-    const rows = (await db.rawQuery(`select * from "${name}" order by rowid`)) as Record<string, unknown>[]
+    /* A WITHOUT ROWID table (session_list_counts) has no rowid; it is read in its primary key's order. */
+    const order = /WITHOUT\s+ROWID/i.test(sql ?? '') ? '' : ' order by rowid'
+    const rows = (await db.rawQuery(`select * from "${name}"${order}`)) as Record<string, unknown>[]
     const volatile = VOLATILE_COLUMNS[name] ?? []
     const hash = createHash('sha256')
     for (const row of rows) {
