@@ -115,6 +115,24 @@ test.group('Entry links in bulk (issue 8)', () => {
     assert.equal((await IssuedLink.all()).length, before)
   })
 
+  test('an archived exam gets no links, even from a request made by hand: EXAM_ARCHIVED, nothing issued', async ({ assert }) => {
+    const { exam, group } = await groupOf(2)
+    exam.archived = true
+    await exam.save()
+    const { client, csrf } = await loggedIn('admin')
+    const before = (await IssuedLink.all()).length
+    const response = await client.request('/staff/links', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json' },
+      body: new URLSearchParams([['_csrf', csrf], ['examIds[]', String(exam.id)], ['groupId', String(group.id)], ['hours', '24']]).toString(),
+    })
+    assert.equal(response.status, 409)
+    const body = await response.json()
+    assert.equal(body.error.code, 'EXAM_ARCHIVED')
+    assert.include(body.error.message, 'archive')
+    assert.equal((await IssuedLink.all()).length, before)
+  })
+
   test('a revoked link is refused with LINK_REVOKED, and the revocation is archived', async ({ assert }) => {
     const { exam, candidate } = await examWithCandidate()
     const { client, csrf, user } = await loggedIn('admin')

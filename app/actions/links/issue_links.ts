@@ -13,18 +13,21 @@ export type IssueInput = { examIds: number[]; candidateIds: number[]; hours?: nu
 
 /**
  * Issues one entry link per candidate for the given exams (the student chooses when there are
- * several), stores them, and archives the issue in the same transaction. Unknown exams or
- * candidates are refused before anything is written.
+ * several), stores them, and archives the issue in the same transaction. Unknown or archived
+ * exams and unknown candidates are refused before anything is written.
  */
 export async function issueLinks(input: IssueInput, actor: Actor, ip?: string) {
   const examIds = [...new Set(input.examIds)]
   const candidateIds = [...new Set(input.candidateIds)]
   if (examIds.length === 0) throw AppError.notFound('EXAM_NOT_FOUND')
   if (candidateIds.length === 0) throw AppError.badRequest('LINK_NO_CANDIDATES')
-  const exams = await Exam.query().whereIn('id', examIds).select('id')
+  const exams = await Exam.query().whereIn('id', examIds).select('id', 'archived')
   if (exams.length !== examIds.length) {
     throw AppError.notFound('EXAM_NOT_FOUND', { ids: examIds.filter((id) => !exams.some((e) => e.id === id)).join(', ') })
   }
+  /* The form offers only current exams; a crafted request or the command line gets the same answer. */
+  const archived = exams.filter((exam) => exam.archived)
+  if (archived.length) throw AppError.conflict('EXAM_ARCHIVED', { ids: archived.map((exam) => exam.id).join(', ') })
   const candidates = await Candidate.query().whereIn('id', candidateIds).select('id')
   if (candidates.length !== candidateIds.length) {
     const missing = candidateIds.filter((id) => !candidates.some((c) => c.id === id))
