@@ -171,6 +171,8 @@ router
     router.post('/directory/:kind/:id/delete', [DirectoryController, 'destroy'])
     /* A system's link or webhook secret, made or remade, shown once (README "Other systems"). */
     router.post('/directory/systems/:id/secrets/:kind', [() => import('#controllers/staff/system_secrets_controller'), 'regenerate'])
+    /* A given-up webhook, sent again. */
+    router.post('/directory/systems/:id/deliveries/:delivery/retry', [() => import('#controllers/staff/system_secrets_controller'), 'retryDelivery'])
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import { checkPage, logIn, appAndBrowser } from '#tests/helpers/page_checks'
@@ -6,6 +6,7 @@ import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { LOCALES } from '#services/locale'
 import System from '#models/system'
 import WebhookDelivery from '#models/webhook_delivery'
+import Job from '#models/job'
 import { secretOf } from '#actions/systems/secrets'
 import { signSystemPayload } from '#actions/systems/system_link'
 
@@ -37,7 +38,8 @@ test.group('Other systems: the system page, its new secret and a refused link at
       await checkPage(page, `system-secret-${locale}`, assert)
 
       /* A delivery log with every kind of line; regenerating asks first. */
-      const deliveryId = randomBytes(16).toString('hex')
+      const deliveryId = randomUUID()
+      const givenUp = randomUUID()
       const now = DateTime.now()
       const lines = [
         { attempt: 1, statusCode: 500, error: 'HTTP 500', nextTryAt: now.plus({ seconds: 30 }), deliveredAt: null },
@@ -46,10 +48,13 @@ test.group('Other systems: the system page, its new secret and a refused link at
         { attempt: 8, statusCode: null, error: 'ECONNREFUSED', nextTryAt: null, deliveredAt: null },
       ]
       for (const line of lines) {
-        await WebhookDelivery.create({ systemId: system.id, deliveryId, event: line.attempt === 8 ? 'decision.set' : 'session.finished', sessionPublicId: 'b2a1c9de-1f0e-4f7a-9a53-1c2d3e4f5a6b', ...line })
+        await WebhookDelivery.create({ systemId: system.id, deliveryId: line.attempt === 8 ? givenUp : deliveryId, event: line.attempt === 8 ? 'decision.set' : 'session.finished', sessionPublicId: 'b2a1c9de-1f0e-4f7a-9a53-1c2d3e4f5a6b', ...line })
       }
+      /* The last one was given up: its job failed, so it can be sent again. */
+      await Job.create({ type: 'deliver_webhook', payload: { deliveryId: givenUp, systemId: system.id, event: 'decision.set', sessionPublicId: null, body: '{}' }, uniqueKey: null, status: 'failed', attempts: 8, maxAttempts: 8, runAt: Date.now(), progress: 0 })
       await page.goto(edit)
       assert.equal(await page.locator('[data-testid=webhook-deliveries] tbody tr').count(), 4)
+      assert.equal(await page.locator('[data-testid=retry-delivery]').count(), 1)
       await page.locator('[data-secret=link] summary').focus()
       await page.keyboard.press('Enter')
       assert.isTrue(await page.locator('[data-secret=link] details').evaluate((el) => (el as HTMLDetailsElement).open))

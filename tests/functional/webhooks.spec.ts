@@ -8,6 +8,7 @@ import Candidate from '#models/candidate'
 import ProctoringSession from '#models/proctoring_session'
 import WebhookDelivery from '#models/webhook_delivery'
 import Job from '#models/job'
+import AuditEntry from '#models/audit_entry'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink, studentApi } from '#tests/helpers/http'
 import { regenerateSecret } from '#actions/systems/secrets'
@@ -184,6 +185,56 @@ test.group('Webhooks to other systems (issue 10)', () => {
     const admin = await logIn('admin')
     const page = await (await admin.client.request(`/staff/directory/systems/${system.id}/edit`)).text()
     assert.include(page, 'No more tries')
+  })
+
+  test('an admin sends a given-up webhook again, and it is delivered', async ({ assert, cleanup }) => {
+    const hook = await receiver([...Array(8).fill(503), 200])
+    cleanup(hook.close)
+    const { system, session } = await portalWithSession(hook.url, hook.state)
+    const { client, csrf } = await logIn('proctor')
+    await client.request(`/staff/sessions/${session.publicId}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, decision: 'rejected' }).toString(),
+    })
+    const job = await Job.query().where('type', WEBHOOK_JOB).whereRaw(`json_extract(payload, '$.systemId') = ?`, [system.id]).firstOrFail()
+    await deliverUntil(() => hook.state.received.length >= job.maxAttempts, 5)
+    await job.refresh()
+    assert.equal(job.status, 'failed')
+
+    /* The system's page offers "Send again" on the given-up delivery's newest line only. */
+    const admin = await logIn('admin')
+    const editPath = `/staff/directory/systems/${system.id}/edit`
+    const page = await (await admin.client.request(editPath)).text()
+    assert.equal(page.split('data-testid="retry-delivery"').length - 1, 1)
+    const deliveryId = hook.state.received[0].json.deliveryId
+    const retryPath = `/staff/directory/systems/${system.id}/deliveries/${deliveryId}/retry`
+    const send = () => admin.client.request(retryPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: admin.csrf }).toString(),
+    })
+    const retried = await send()
+    assert.equal(retried.status, 302)
+    assert.equal(retried.headers.get('location'), `${editPath}#title-deliveries`)
+    assert.include(await (await admin.client.request(editPath)).text(), 'Sent again: a new round of attempts starts now.')
+
+    await deliverUntil(() => hook.state.received.length >= job.maxAttempts + 1, 5)
+    assert.lengthOf(hook.state.received, job.maxAttempts + 1)
+    const last = hook.state.received.at(-1)!
+    assert.isTrue(last.signatureValid)
+    assert.equal(last.json.deliveryId, deliveryId, 'the same event, with its delivery id')
+    const newest = await WebhookDelivery.query().where('systemId', system.id).orderBy('id', 'desc').firstOrFail()
+    assert.deepInclude({ attempt: newest.attempt, statusCode: newest.statusCode }, { attempt: 1, statusCode: 200 })
+    assert.isNotNull(newest.deliveredAt)
+
+    /* Delivered: nothing to send again. Archived once. */
+    const again = await send()
+    assert.equal(again.status, 409)
+    assert.include(await again.text(), 'WEBHOOK_NOT_GIVEN_UP')
+    const entries = await AuditEntry.query().where({ action: 'system.webhook_retry', subjectId: String(system.id) })
+    assert.lengthOf(entries, 1)
+    assert.deepInclude(entries[0].details as any, { deliveryId, event: 'decision.set', session: session.publicId })
   })
 
   test('only the registered URL is contacted: a redirect is not followed, a silent receiver times out', async ({ assert, cleanup }) => {
