@@ -162,7 +162,7 @@ test.group('Signed links from other systems (issue 10)', () => {
     assert.deepEqual([tooFar.status, tooFar.code], [403, 'SYSTEM_LINK_EXPIRY_TOO_FAR'])
   })
 
-  test('a link from an unknown, switched-off or LTI system, or for a missing exam, is refused', async ({ assert }) => {
+  test('a link from an unknown, switched-off or LTI system, or for a missing or archived exam, is refused', async ({ assert }) => {
     const { exam } = await examWithCandidate()
     const { system, secret } = await portal()
     const unknown = await refusal(await open(portalLink(999999, secret, claims(exam.id)).path))
@@ -184,6 +184,9 @@ test.group('Signed links from other systems (issue 10)', () => {
 
     const noExam = await refusal(await open(portalLink(system.id, secret, claims(987654)).path))
     assert.deepEqual([noExam.status, noExam.code], [404, 'EXAM_NOT_FOUND'])
+    const { exam: shelved } = await examWithCandidate({ archived: true })
+    const archived = await refusal(await open(portalLink(system.id, secret, claims(shelved.id)).path))
+    assert.deepEqual([archived.status, archived.code], [409, 'EXAM_ARCHIVED'])
 
     const noSecret = await System.create({ name: `Bare ${Date.now()}`, kind: 'link', active: true } as any)
     const bare = await refusal(await open(portalLink(noSecret.id, secret, claims(exam.id)).path))

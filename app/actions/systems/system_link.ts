@@ -106,6 +106,8 @@ export async function readSystemLink(systemId: unknown, token: unknown, now = Da
   if (claims.exp - seconds > LINK_MAX_LIFETIME_SECONDS + LINK_SKEW_SECONDS) throw AppError.forbidden('SYSTEM_LINK_EXPIRY_TOO_FAR')
   const exam = await Exam.find(claims.exam)
   if (!exam) throw AppError.notFound('EXAM_NOT_FOUND')
+  /* An archived exam takes no new entries, as with the panel's links (issue_links.ts). */
+  if (exam.archived) throw AppError.conflict('EXAM_ARCHIVED', { ids: String(exam.id) })
   /* Not yet open or closed: said before the nonce is taken, so the student may come back with the same link. */
   assertExamOpen(exam, now)
   return { system, claims, exam }
