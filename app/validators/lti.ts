@@ -1,7 +1,7 @@
 import vine from '@vinejs/vine'
 import { plainText, strictObject } from '#validators/rules'
 
-const url = () => plainText(500).trim().url({ require_protocol: true, protocols: ['https', 'http'] })
+const url = () => plainText(500).trim().url({ require_protocol: true, protocols: ['https', 'http'], require_tld: false })
 
 /** An LTI 1.3 platform registered by hand (/staff/lti): what the LMS shows on its tool's page. */
 export const ltiPlatformValidator = vine.create(
