@@ -280,6 +280,28 @@ test.group('Webhooks to other systems (issue 10)', () => {
     assert.isNull(timedOut.statusCode)
   })
 
+  test('a session stopped at the violation limit also sends session.finished, with its status', async ({ assert, cleanup }) => {
+    const hook = await receiver([200])
+    cleanup(hook.close)
+    const { session, student } = await portalWithSession(hook.url, hook.state)
+    const { default: Exam } = await import('#models/exam')
+    await Exam.query().where('id', session.examId).update({ violationLimit: 1 })
+    const api = studentApi(baseUrl(), student)
+    assert.equal((await api.startAttempt()).status, 201)
+    for (const id of ['stop-1', 'stop-2']) {
+      await fetch(`${baseUrl()}/api/student/sessions/${student.sessionId}/events`, {
+        method: 'POST',
+        headers: { 'authorization': `Bearer ${student.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ clientEventId: `${id}-${session.id}`, type: 'tab_hidden', agoMs: 5 }),
+      })
+    }
+    await session.refresh()
+    assert.equal(session.status, 'stopped')
+    await deliverUntil(() => hook.state.received.length >= 1, 50)
+    assert.lengthOf(hook.state.received, 1)
+    assert.containsSubset(hook.state.received[0].json, { event: 'session.finished', sessionId: session.publicId, status: 'stopped' })
+  })
+
   test('a session from no system, or from one without a webhook URL, sends nothing', async ({ assert }) => {
     const before = await Job.query().where('type', WEBHOOK_JOB).count('* as n').then((r) => Number(r[0].$extras.n))
     const plain = await examWithCandidate()
