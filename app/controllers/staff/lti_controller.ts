@@ -63,6 +63,9 @@ export default class LtiPlatformsController {
       for (const key of Object.keys(errors)) {
         if (errors[key] !== 'FIELD_UNKNOWN') errors[key] = key === 'name' ? 'NAME_REQUIRED' : key.endsWith('Url') || key === 'issuer' ? 'URL_INVALID' : 'FIELD_INVALID'
       }
+      /* Every field's error at once: the deployment ids too, though VineJS refused another field first. */
+      const ids = ctx.request.body().deploymentIds
+      if (!errors.deploymentIds && (typeof ids !== 'string' || !splitDeploymentIds(ids))) errors.deploymentIds = 'FIELD_INVALID'
       return { errors }
     }
   }

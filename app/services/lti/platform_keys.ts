@@ -11,6 +11,8 @@ import type System from '#models/system'
  * cannot make us hammer the platform).
  */
 type RemoteSet = ReturnType<typeof createRemoteJWKSet>
+/** A key set is kept 10 minutes; an unknown kid fetches it again, at most once per cooldown (tests shorten it). */
+export const KEY_SET_TIMING = { cooldownMs: 30_000, cacheMaxAgeMs: 10 * 60_000 }
 const sets = new Map<string, RemoteSet>()
 
 /** Seconds of clock difference allowed between the platform and us (exp, iat, nbf). */
@@ -30,7 +32,7 @@ export function platformKeySet(system: Pick<System, 'id' | 'jwksUrl'>): RemoteSe
     } catch {
       throw AppError.badRequest('LTI_PLATFORM_KEYS_UNAVAILABLE')
     }
-    set = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })
+    set = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: KEY_SET_TIMING.cooldownMs, cacheMaxAge: KEY_SET_TIMING.cacheMaxAgeMs })
     sets.set(cacheKey, set)
   }
   return set
