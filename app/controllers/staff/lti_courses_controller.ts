@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
 import AppError from '#exceptions/app_error'
 import Exam from '#models/exam'
 import LtiResourceLink from '#models/lti_resource_link'
@@ -11,6 +12,13 @@ import { gradesBackValidator } from '#validators/lti_services'
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
   return { userId: user.id, name: user.fullName, iin: user.iin, role: user.role }
+}
+
+/** A stored time as the page shows it (dd.MM.yyyy HH:mm:ss); null stays null. */
+function shownTime(value: unknown) {
+  if (value === null || value === undefined) return null
+  const time = typeof value === 'number' ? DateTime.fromMillis(value) : DateTime.fromSQL(String(value))
+  return time.isValid ? time.toFormat('dd.MM.yyyy HH:mm:ss') : String(value)
 }
 
 async function findLink(ctx: HttpContext) {
@@ -57,7 +65,7 @@ export default class LtiCoursesController {
     const flash = ctx.session?.flashMessages
     return ctx.view.render('pages/staff/lti_courses', {
       links: links.map((row) => ({ ...row, lti_grades_back: Boolean(row.lti_grades_back) })),
-      posts,
+      posts: posts.map((post) => ({ ...post, created_at: shownTime(post.created_at), next_try_at: shownTime(post.next_try_at) })),
       roster: flash?.get('ltiRoster') ?? null,
       notice: flash?.get('ltiNotice') ?? null,
       errorCode: flash?.get('ltiError') ?? null,
