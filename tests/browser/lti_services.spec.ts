@@ -6,7 +6,7 @@ import Exam from '#models/exam'
 import LtiResourceLink from '#models/lti_resource_link'
 import { LOCALES } from '#services/locale'
 import { sqlTime } from '#services/sql_time'
-import { checkPage, logIn, appAndBrowser } from '#tests/helpers/page_checks'
+import { SHOTS, checkPage, logIn, appAndBrowser } from '#tests/helpers/page_checks'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { openStudentLink } from '#tests/helpers/http'
 import { registerPlatform } from '#tests/helpers/lti_launch'
@@ -28,6 +28,7 @@ test.group('LTI services in Chromium: dynamic registration, deep linking, the co
     const { user, password } = await staffUser('admin')
     const page = await pages.browser.newPage()
     await page.setViewportSize({ width: 1280, height: 720 })
+    await page.context().clearCookies()
     await logIn(page, pages.server.url, user, password, 'ru')
     await page.goto(`${pages.server.url}/staff/lti/courses`)
     assert.equal(await page.locator('[data-testid=lti-courses-empty]').count(), 1)
@@ -103,6 +104,28 @@ test.group('LTI services in Chromium: dynamic registration, deep linking, the co
     assert.lengthOf(systems, 1)
     assert.equal(systems[0].registrationSource, 'dynamic')
     assert.deepEqual(systems[0].deploymentIds, [platform.deploymentId])
+  })
+
+  test('inside the LMS frame, the registration opens in a new window and the LMS hears that it is done', async ({ assert }) => {
+    const platform = await startPlatform()
+    const { user, password } = await staffUser('admin')
+    const page = await pages.browser.newPage()
+    await page.setViewportSize({ width: 1280, height: 720 })
+    await page.context().clearCookies()
+    await logIn(page, pages.server.url, user, password, 'en')
+    /* Moodle's way: the tool's URL in an iframe of the platform's page (another site: our cookie stays out). */
+    await page.goto(`${platform.issuer}/admin/register?frame=1&tool=${encodeURIComponent(`${pages.server.url}/lti/register`)}`)
+    const frame = page.frameLocator('#tool')
+    await frame.locator('[data-testid=lti-register-frame]').waitFor()
+    await page.screenshot({ path: `${SHOTS}/lti-register-frame-en.png` })
+    const [popup] = await Promise.all([page.context().waitForEvent('page'), frame.locator('[data-lti-window]').click()])
+    await popup.locator('[data-testid=lti-register-form] button[type=submit]').click()
+    await popup.locator('[data-testid=lti-registered]').waitFor()
+    /* The window told the frame, the frame told the platform. */
+    await frame.locator('[data-lti-relay-done]').waitFor({ state: 'visible' })
+    await page.locator('#status', { hasText: 'closed' }).waitFor({ timeout: 10_000 })
+    assert.lengthOf(platform.registrations, 1)
+    assert.equal((await System.query().where({ issuer: platform.issuer }).firstOrFail()).registrationSource, 'dynamic')
   })
 
   test('a deep-linking response is verified by the test with the tool published keys, the teacher driving Chromium', async ({ assert }) => {

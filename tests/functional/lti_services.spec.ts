@@ -134,6 +134,18 @@ test.group('LTI services: dynamic registration', (group) => {
     assert.equal(entry.userId, user.id)
   })
 
+  test('the registration URL shown inside the LMS frame offers the admins page in a new window', async ({ assert }) => {
+    const pasted = platform.dynamicRegistrationUrl(`${baseUrl()}/lti/register`)
+    const response = await fetch(pasted, { redirect: 'manual', headers: { 'sec-fetch-dest': 'iframe', 'accept-language': 'ru' } })
+    assert.equal(response.status, 200)
+    assert.include(response.headers.get('content-security-policy') ?? '', `frame-ancestors ${platform.issuer}`)
+    assert.isNull(response.headers.get('x-frame-options'))
+    const page = await response.text()
+    assert.include(page, 'Открыть регистрацию в новом окне')
+    assert.include(page, `href="${pasted.slice(baseUrl().length).replace('/lti/register', '/staff/lti/register').replace(/&/g, '&amp;')}"`)
+    assert.include(page, 'data-lti-relay')
+  })
+
   test('a visitor who is not signed in is sent to log in first, then back to the registration', async ({ assert }) => {
     const { user, password } = await staffUser('admin')
     const client = new WebClient(baseUrl())

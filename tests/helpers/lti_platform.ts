@@ -44,7 +44,8 @@ import { freePort } from './app_server.js'
  * - Dynamic registration: `GET /.well-known/openid-configuration` and `POST /register` (bearer =
  *   `registrationToken`), recorded in `registrations`; answers with `clientId` and deployment '1'.
  *   `dynamicRegistrationUrl(toolRegisterUrl)` is what Moodle would open; `GET /admin/register?tool=…`
- *   is a page that opens it in a window and shows "closed" once the tool posts org.imsglobal.lti.close.
+ *   is a page that opens it in a window (`&frame=1`: in an iframe, as Moodle does) and shows "closed"
+ *   once the tool posts org.imsglobal.lti.close.
  */
 
 export const LTI = 'https://purl.imsglobal.org/spec/lti/claim'
@@ -496,9 +497,12 @@ export class LtiPlatform {
 
     if (request.method === 'GET' && path === '/admin/register') {
       const tool = url.searchParams.get('tool') ?? ''
+      /* frame=1: as Moodle's "Add LTI Advantage" does, the tool's URL in an iframe of this page. */
+      const framed = url.searchParams.get('frame') === '1'
       return html(
         200,
         `<h1>Register a tool</h1><p id="status">waiting</p>
+${framed ? `<iframe id="tool" title="tool" width="900" height="500" src="${escapeHtml(this.dynamicRegistrationUrl(tool))}"></iframe>` : ''}
 <button id="open" type="button">Open the tool</button>
 <script>
 window.addEventListener('message', (event) => {

@@ -41,10 +41,19 @@ function platformOrigin(url: unknown) {
  * (org.imsglobal.lti.close). The pages may be framed by the platform that opened them.
  */
 export default class LtiRegistrationController {
-  /** The registration URL pasted into the LMS: on to the admins' page (staff sessions live under /staff). */
-  async redirect({ request, response }: HttpContext) {
+  /**
+   * The registration URL pasted into the LMS: on to the admins' page (staff sessions live under
+   * /staff). Shown inside the LMS's frame (Moodle opens it in one), where our sign-in cookie is
+   * third-party when the LMS is another site, it offers the admins' page in a new window instead
+   * and passes that window's "close" on to the LMS.
+   */
+  async redirect(ctx: HttpContext) {
+    const { request, response } = ctx
     const query = request.parsedUrl.query
-    return response.redirect(`/staff/lti/register${query ? `?${query}` : ''}`)
+    const target = `/staff/lti/register${query ? `?${query}` : ''}`
+    if (request.header('sec-fetch-dest') !== 'iframe') return response.redirect(target)
+    allowPlatform(ctx, { frameAncestor: platformOrigin(request.qs().openid_configuration) })
+    return ctx.view.render('pages/lti/register_frame', { target })
   }
 
   async show(ctx: HttpContext) {

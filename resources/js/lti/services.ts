@@ -18,3 +18,20 @@ if (document.querySelector('[data-lti-close]')) {
     }
   }
 }
+
+/*
+ * The registration URL inside the LMS's frame: the admins' page opens in a named window (with
+ * this page as its opener); when that window says it is done, the LMS (our parent) is told.
+ */
+const relay = document.querySelector<HTMLElement>('[data-lti-relay]')
+if (relay) {
+  const opener = relay.querySelector<HTMLAnchorElement>('[data-lti-window]')
+  opener?.addEventListener('click', (event) => {
+    if (window.open(opener.href, 'lti-registration')) event.preventDefault()
+  })
+  window.addEventListener('message', (event) => {
+    if (event.origin !== window.location.origin || event.data?.subject !== 'org.imsglobal.lti.close') return
+    relay.querySelector<HTMLElement>('[data-lti-relay-done]')?.removeAttribute('hidden')
+    if (window.parent !== window) window.parent.postMessage({ subject: 'org.imsglobal.lti.close' }, '*')
+  })
+}
