@@ -276,6 +276,8 @@ test.group('LTI services: grades back (AGS)', (group) => {
   test('an AGS score post is received and its bearer token was obtained with a signed client assertion that the test verifies', async ({ assert }) => {
     const { exam, session, client, csrf } = await lmsSession({ gradesBack: true })
     assert.isTrue((await Exam.findOrFail(exam.id)).ltiGradesBack)
+    /* Changed before the first post went out: one post, with the decision as it is then. */
+    await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'review', comment: '' })
     const decided = await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'accepted', comment: 'OK' })
     assert.equal(decided.status, 302)
     assert.equal(await deliverDueGrades({ retryBaseMs: 0 }), 1)
@@ -388,6 +390,8 @@ test.group('LTI services: deep linking', (group) => {
     assert.equal(items[0].type, 'ltiResourceLink')
     assert.equal(items[0].title, 'Физиология: итоговый')
     assert.deepEqual(items[0].custom, { exam: String(exam.id) })
+    assert.equal(items[0].lineItem.scoreMaximum, 100)
+    assert.equal(items[0].window.targetName, '_blank')
 
     /* The browser's post of the form reaches the platform, which verifies it too. */
     const returned = await fetch(platform.deepLinkReturnUrl, { method: 'POST', body: new URLSearchParams({ JWT: jwt }) })

@@ -53,6 +53,9 @@ async function linkFor(client: TransactionClientContract | typeof db, sessionId:
 export async function queueGradesBack(trx: TransactionClientContract, sessionId: number) {
   const linkId = await linkFor(trx, sessionId)
   if (!linkId) return null
+  /* One still waiting will read the session as it is when it runs: it carries this decision too. */
+  const waiting = await Job.query({ client: trx }).where({ uniqueKey: `${GRADE_JOB}:${sessionId}`, status: 'queued' }).first()
+  if (waiting) return waiting
   return Job.create(
     {
       type: GRADE_JOB,

@@ -186,7 +186,10 @@ export async function answerDeepLink(ctx: HttpContext, token: string, choice: De
     title,
     url: toolUrls().launch,
     custom: { exam: String(exam.id) },
+    /* A new window: screen sharing is not allowed inside the LMS's frame. */
     window: { targetName: '_blank' },
+    /* A gradebook column for the activity (scores are sent back when the exam's "send grades" is on). */
+    lineItem: { scoreMaximum: 100, label: title, resourceId: `exam-${exam.id}` },
   }
   const data = typeof settings.data === 'string' ? settings.data : undefined
   const jwt = await signAsTool(
