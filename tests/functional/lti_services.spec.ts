@@ -309,6 +309,19 @@ test.group('LTI services: grades back (AGS)', (group) => {
     assert.include(page, 'data-post-state="delivered"')
   })
 
+  test('an activity that names only its line items gets its score on the line item of its resource link', async ({ assert }) => {
+    const { session, client, csrf, resourceLink } = await lmsSession({ gradesBack: true })
+    resourceLink.agsLineitemUrl = null
+    await resourceLink.save()
+    await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'rejected', comment: 'Phone' })
+    assert.equal(await deliverDueGrades({ retryBaseMs: 0 }), 1)
+    assert.lengthOf(platform.scores, 1)
+    assert.equal(platform.scores[0].lineitem, resourceLink.agsLineitemsUrl!.replace(/\/lineitems$/, '/lineitems/1/lineitem'))
+    assert.include(platform.scores[0].body.comment, 'Аннулировано')
+    const grant = platform.tokenRequests.find((r) => r.ok)!
+    assert.include(grant.scope, 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly')
+  })
+
   test('a gradebook failing twice receives the score a third time, and each attempt is shown', async ({ assert }) => {
     const { session, client, csrf } = await lmsSession({ gradesBack: true })
     platform.failNextScores = [500, 503]

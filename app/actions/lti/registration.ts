@@ -171,8 +171,11 @@ export async function completeRegistration(
   const system = existing ?? new System()
   const before = existing ? { name: existing.name, deploymentIds: existing.deploymentIds, active: existing.active } : null
   const deploymentIds = [...new Set([...(existing?.deploymentIds ?? []), ...(deploymentId ? [deploymentId] : [])])]
+  /* Moodle gives a new client id on each registration: a second one of the same LMS gets its own name. */
+  let name = existing?.name ?? platformName(config)
+  if (!existing && (await System.query().where('name', name).first())) name = `${name} · ${clientId.slice(0, 12)}`.slice(0, 255)
   system.merge({
-    name: existing?.name ?? platformName(config),
+    name,
     kind: 'lti',
     issuer: config.issuer,
     clientId,
