@@ -15,6 +15,7 @@ import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink } from '#tests/helpers/http'
 import { freePort } from '#tests/helpers/app_server'
 import { LTI, LTI_ROLES, LtiPlatform } from '#tests/helpers/lti_platform'
+import { launchThrough } from '#tests/helpers/lti_launch'
 
 const baseUrl = () => String(env.get('APP_URL')).replace(/\/+$/, '')
 
@@ -320,6 +321,26 @@ test.group('LTI services: grades back (AGS)', (group) => {
     assert.include(platform.scores[0].body.comment, 'Аннулировано')
     const grant = platform.tokenRequests.find((r) => r.ok)!
     assert.include(grant.scope, 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly')
+  })
+
+  test('after a real learner launch, the decision reaches the gradebook of the activity the student came from', async ({ assert }) => {
+    const system = await registered(platform)
+    const { exam } = await examWithCandidate({ ltiGradesBack: true } as Partial<Exam>)
+    const student = new WebClient(baseUrl(), 'ru')
+    const { response } = await launchThrough(student, platform, {
+      roles: [LTI_ROLES.learner],
+      user: { id: `lms-learner-${platform.port}` },
+      custom: { exam: String(exam.id) },
+    })
+    assert.equal(response.status, 200)
+    const candidate = await Candidate.query().where({ systemId: system.id, externalId: `lms-learner-${platform.port}` }).firstOrFail()
+    const session = await ProctoringSession.query().where({ candidateId: candidate.id, examId: exam.id }).firstOrFail()
+    const { client, csrf } = await admin()
+    await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'accepted', comment: '' })
+    assert.equal(await deliverDueGrades({ retryBaseMs: 0 }), 1)
+    assert.lengthOf(platform.scores, 1)
+    assert.equal(platform.scores[0].body.userId, `lms-learner-${platform.port}`)
+    assert.equal(platform.scores[0].lineitem, platform.lineitemUrl('course-101'))
   })
 
   test('a gradebook failing twice receives the score a third time, and each attempt is shown', async ({ assert }) => {
