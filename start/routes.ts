@@ -187,6 +187,8 @@ router.get('/lti/login', [LtiLaunchController, 'login']).as('lti_launch.login_ge
 router.post('/lti/login', [LtiLaunchController, 'login']).as('lti_launch.login_post')
 router.post('/lti/launch', [LtiLaunchController, 'launch'])
 router.get('/staff/lti/enter/:ticket', [LtiLaunchController, 'enter'])
+router.get('/staff/lti/choose/:ticket', [LtiLaunchController, 'showChoice'])
+router.post('/staff/lti/choose/:ticket', [LtiLaunchController, 'storeChoice'])
 router
   .group(() => {
     router.get('/lti', [LtiPlatformsController, 'index'])

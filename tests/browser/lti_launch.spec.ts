@@ -111,6 +111,21 @@ test.group('LTI 1.3: an admin registers Moodle by hand, a student and a teacher 
     assert.equal(await page.getByText(other.candidate.fullName).count(), 0)
     await checkPage(page, 'lti-instructor-results', assert)
 
+    /* A second activity of the course with no exam yet: the teacher chooses one, or the course's results. */
+    await page.context().clearCookies()
+    const { exam: second } = await examWithCandidate({ title: 'Гистология — итоговый экзамен' })
+    await page.goto(platform.initiateLogin(`${pages.server.url}/lti/login`, { roles: [LTI_ROLES.instructor], resourceLink: { id: 'histology-2', title: 'Итоговый' }, context: { id: 'course-202', title: 'Гистология 202' }, user: { id: 'lms-teacher-hist', name: 'Гүлнар Оқытушы' } }).url)
+    await page.waitForURL('**/staff/lti/choose/**')
+    const choiceUrl = page.url()
+    for (const locale of LOCALES) {
+      await page.goto(`${choiceUrl}?lang=${locale}`)
+      assert.isAtLeast(await page.locator('[data-testid=exam-choices] input[type=radio]').count(), 2)
+      await checkPage(page, `lti-choose-${locale}`, assert)
+    }
+    await page.locator(`input[type=radio][value="${second.id}"]`).check()
+    await page.locator('button[type=submit]:not([name])').click()
+    await page.waitForURL('**/staff/results')
+
     for (const locale of LOCALES) {
       await page.goto(platform.initiateLogin(`${pages.server.url}/lti/login`, { custom, tamper: 'signature', locale }).url)
       await page.locator('[data-error-code=LTI_SIGNATURE_INVALID]').waitFor()

@@ -208,17 +208,60 @@ test.group('LTI launch: learners and instructors', () => {
     assert.equal(errorCode(await reused.text()), 'LTI_TICKET_INVALID')
   })
 
-  test('an instructor launch of an activity with no exam signs nobody in', async ({ assert, cleanup }) => {
-    const { platform } = await setUp(cleanup)
-    const { response, html } = await launchThrough(new WebClient(baseUrl(), 'en'), platform, {
+  test('an instructor launch of an activity with no exam lets the teacher choose one, then lands on its results', async ({ assert, cleanup }) => {
+    const { platform, system } = await setUp(cleanup)
+    const { exam } = await examWithCandidate({ title: 'Биохимия — экзамен' })
+    const archived = await examWithCandidate({ title: 'Старый экзамен', archived: true })
+    const teacher = new WebClient(baseUrl(), 'en')
+    const { response, html } = await launchThrough(teacher, platform, {
       roles: [LTI_ROLES.instructor],
       resourceLink: { id: 'no-exam-link' },
       context: { id: 'course-without-exams' },
       user: { id: 'lms-teacher-9' },
     })
     assert.equal(response.status, 200)
-    assert.equal(errorCode(html), 'LTI_EXAM_NOT_BOUND')
+    const choose = /href="(\/staff\/lti\/choose\/[^"]+)"/.exec(html)?.[1]
+    assert.exists(choose)
     assert.notMatch(html, /\/staff\/lti\/enter\//)
+    const user = await User.query().where({ lmsSystemId: system.id, lmsUserId: 'lms-teacher-9' }).firstOrFail()
+    assert.lengthOf(await db.from('staff_scopes').where('user_id', user.id), 0)
+
+    /* The choice ticket signs nobody in by itself. */
+    const ticket = choose!.split('/').pop()!
+    const sneaked = await new WebClient(baseUrl(), 'en').request(`/staff/lti/enter/${ticket}`)
+    assert.equal(sneaked.status, 403)
+
+    const page = await teacher.request(choose!)
+    assert.equal(page.status, 200)
+    const form = await page.text()
+    assert.include(form, 'Биохимия — экзамен')
+    assert.notInclude(form, archived.exam.title)
+    const csrf = /name='_csrf' value='([^']+)'/.exec(form)![1]
+    const post = (fields: Record<string, string>) =>
+      teacher.request(choose!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, ...fields }).toString() })
+
+    /* The course has no exam yet: "its results" is not a way around choosing. */
+    const noResults = await post({ results: '1' })
+    assert.equal(noResults.status, 404)
+    assert.equal(errorCode(await noResults.text()), 'LTI_EXAM_NOT_BOUND')
+    const nothing = await post({})
+    assert.equal(nothing.status, 422)
+    assert.equal(errorCode(await nothing.text()), 'EXAM_CHOICE_REQUIRED')
+    const notOffered = await post({ exam: String(archived.exam.id) })
+    assert.equal(notOffered.status, 404)
+
+    const chosen = await post({ exam: String(exam.id) })
+    assert.equal(chosen.status, 302)
+    assert.equal(chosen.headers.get('location'), '/staff/results')
+    const link = await LtiResourceLink.query().where({ systemId: system.id, resourceLinkId: 'no-exam-link' }).firstOrFail()
+    assert.equal(link.examId, exam.id)
+    assert.deepEqual((await db.from('staff_scopes').where('user_id', user.id)).map((row) => Number(row.exam_id)), [exam.id])
+    assert.equal((await teacher.request('/staff/results')).status, 200)
+    assert.exists(await db.from('audit_entries').where({ action: 'lti.resource_link_bind', subject_id: String(link.id) }).first())
+
+    /* Used once. */
+    const again = await post({ exam: String(exam.id) })
+    assert.equal(again.status, 403)
   })
 
   test('the key set serves the tool key, old and new after a rotation', async ({ assert }) => {

@@ -9,7 +9,7 @@ import { CLAIM, launchLocale, launchRole, text } from '#services/lti/claims'
 import { contentSecurityPolicy, frameableOrigin } from '#services/security_headers'
 import { upsertResourceLink } from '#actions/lti/resource_link'
 import { learnerLaunch } from '#actions/lti/learner_launch'
-import { instructorLaunch, takeTicket } from '#actions/lti/instructor_launch'
+import { chooseExam, choiceFor, instructorLaunch, takeTicket } from '#actions/lti/instructor_launch'
 import { deepLinkingLaunch } from '#actions/lti/deep_linking'
 
 /**
@@ -98,11 +98,29 @@ export default class LtiLaunchController {
       return view.render('pages/lti/open', { kind: 'learner', url: path, exam, courseTitle: link.contextTitle })
     }
     if (role === 'instructor') {
-      const { ticket } = await instructorLaunch(launch, link, request.ip())
-      if (!ticket) return view.render('pages/lti/open', { kind: 'no_exam', url: null, exam: null, courseTitle: link.contextTitle })
+      const { ticket, purpose } = await instructorLaunch(launch, link, request.ip())
+      if (purpose === 'choose') return view.render('pages/lti/open', { kind: 'choose', url: `/staff/lti/choose/${ticket}`, exam: null, courseTitle: link.contextTitle })
       return view.render('pages/lti/open', { kind: 'instructor', url: `/staff/lti/enter/${ticket}`, exam: null, courseTitle: link.contextTitle })
     }
     throw AppError.forbidden('LTI_ROLE_UNSUPPORTED')
+  }
+
+  /** An activity with no exam yet: the teacher chooses one (or the course's results), top-level. */
+  async showChoice({ params, view, response }: HttpContext, failed: string | null = null) {
+    const { link, exams, courseExamIds } = await choiceFor(String(params.ticket))
+    if (failed) response.status(422)
+    return view.render('pages/lti/choose', { ticket: String(params.ticket), link, exams, hasCourseExams: courseExamIds.length > 0, failed })
+  }
+
+  async storeChoice(ctx: HttpContext) {
+    const { params, request, response, auth } = ctx
+    const { _csrf, ...body } = request.body()
+    const toResults = body.results === '1' && Object.keys(body).length === 1
+    const examId = typeof body.exam === 'string' && /^[1-9]\d{0,8}$/.test(body.exam) && Object.keys(body).length === 1 ? Number(body.exam) : null
+    if (!toResults && examId === null) return this.showChoice(ctx, 'EXAM_CHOICE_REQUIRED')
+    const { user } = await chooseExam(String(params.ticket), { examId }, request.ip())
+    await auth.use('web').login(user)
+    return response.redirect('/staff/results')
   }
 
   /** An instructor launch's one-time ticket, opened top-level: signs the browser in as that staff account. */
