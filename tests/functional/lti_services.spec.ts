@@ -451,9 +451,15 @@ test.group('LTI services: deep linking', (group) => {
     const page = await bad.text()
     assert.include(page, 'data-field="durationMinutes"')
     assert.include(page, 'value="Кесте"')
-    /* Still usable after the error. */
-    const good = await post(client, action, { choice: 'new', title: 'Кесте', durationMinutes: '30' })
+    /* Still usable after the error: an existing exam this time. */
+    const existing = (await examWithCandidate({ title: `Бар емтихан ${platform.port}` })).exam
+    const good = await post(client, action, { choice: 'existing', examId: String(existing.id) })
     assert.equal(good.status, 200)
+    const jwt = /name="JWT" value="([^"]+)"/.exec(await good.text())![1]
+    const { payload } = await jwtVerify(jwt, await toolKeys(), { issuer: platform.clientId, audience: platform.issuer })
+    const items = payload['https://purl.imsglobal.org/spec/lti-dl/claim/content_items'] as any[]
+    assert.deepEqual(items[0].custom, { exam: String(existing.id) })
+    assert.equal(items[0].title, `Бар емтихан ${platform.port}`)
   })
 
   test('a learner cannot add content to a course', async ({ assert }) => {
