@@ -4,7 +4,7 @@
 # Run as root on Debian 12. Stop with Ctrl-C. (Production hosts use ansible/ instead.)
 source "$(dirname "$0")/lib.sh"
 
-ensure_apt ffmpeg janus curl ca-certificates
+ensure_apt ffmpeg janus curl ca-certificates fonts-dejavu-core
 ensure_npm
 install_node_modules
 build_assets

@@ -4,7 +4,7 @@
 # fake camera/microphone/screen, real ffmpeg) tests. Run as root on Debian 12.
 source "$(dirname "$0")/lib.sh"
 
-ensure_apt ffmpeg chromium espeak-ng sox ca-certificates
+ensure_apt ffmpeg chromium espeak-ng sox ca-certificates fonts-dejavu-core poppler-utils
 ensure_npm
 install_node_modules
 build_assets

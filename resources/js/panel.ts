@@ -13,6 +13,13 @@ Alpine.data('selectOnClick', () => ({
   },
 }))
 
+/** The print view's button: the browser's print dialog (the page's print CSS leaves only the report). */
+Alpine.data('printPage', () => ({
+  print() {
+    window.print()
+  },
+}))
+
 /** A button that copies the link in its data-url (falls back to a prompt to copy by hand). */
 Alpine.data('linkCopy', () => ({
   copied: false,

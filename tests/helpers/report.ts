@@ -12,9 +12,9 @@ import type { StaffRole } from '#models/user'
 export const baseUrl = () => env.get('APP_URL')
 
 /** A student in the exam since 10 minutes ago (exam time 0 = then). */
-export async function studentInExam(overrides: Parameters<typeof examWithCandidate>[0] = {}) {
-  const student = await openStudentLink(baseUrl(), (await examWithCandidate(overrides)).link)
-  const api = studentApi(baseUrl(), student)
+export async function studentInExam(overrides: Parameters<typeof examWithCandidate>[0] = {}, url = baseUrl()) {
+  const student = await openStudentLink(url, (await examWithCandidate(overrides)).link)
+  const api = studentApi(url, student)
   if ((await api.startAttempt()).status !== 201) throw new Error('the attempt did not start')
   const session = await ProctoringSession.findByOrFail('publicId', student.sessionId)
   const origin = DateTime.now().minus({ minutes: 10 }).startOf('second')
@@ -24,7 +24,7 @@ export async function studentInExam(overrides: Parameters<typeof examWithCandida
   await session.save()
   await Attempt.query().where('sessionId', session.id).update({ startedAt: origin.toSQL({ includeOffset: false }) })
   const post = (path: string, body: unknown) =>
-    fetch(`${baseUrl()}/api/student/sessions/${student.sessionId}${path}`, {
+    fetch(`${url}/api/student/sessions/${student.sessionId}${path}`, {
       method: 'POST',
       headers: { 'authorization': `Bearer ${student.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
