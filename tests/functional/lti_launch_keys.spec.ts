@@ -1,10 +1,12 @@
 import { test } from '@japa/runner'
 import { createServer } from 'node:http'
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { SignJWT, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose'
 import System from '#models/system'
 import AppError from '#exceptions/app_error'
 import { freePort } from '#tests/helpers/app_server'
 import { KEY_SET_TIMING, verifyPlatformJwt } from '#services/lti/platform_keys'
+import { publicJwks, rotateKeys, signAsTool } from '#services/lti/tool_keys'
+import LtiToolKey from '#models/lti_tool_key'
 
 async function keyPair(kid: string) {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
@@ -61,5 +63,18 @@ test.group("A platform's key set", () => {
     /* A key set that cannot be fetched is its own failure (502), not a bad signature. */
     const gone = await System.create({ kind: 'lti', name: 'Gone', issuer: 'https://gone.example', clientId: 'tool', deploymentIds: ['1'], deploymentId: '1', authLoginUrl: 'https://gone.example/auth', jwksUrl: `http://127.0.0.1:${await freePort()}/jwks`, active: true })
     assert.equal(await codeOf(verifyPlatformJwt(gone, await sign(first), options)), 'LTI_PLATFORM_KEYS_UNAVAILABLE')
+  })
+
+  test("the tool signs with its current key, kept encrypted, and its published key set verifies the signature", async ({ assert }) => {
+    const token = await signAsTool({ iss: 'client-1', sub: 'client-1' }, { audience: 'https://lms.example/token' })
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(await publicJwks()), { audience: 'https://lms.example/token', issuer: 'client-1', algorithms: ['RS256'] })
+    assert.equal(payload.sub, 'client-1')
+    const row = await LtiToolKey.findByOrFail('kid', protectedHeader.kid!)
+    assert.notInclude(row.privateJwkEncrypted, '"d"')
+    /* After a rotation the new key signs; a token signed just before still verifies. */
+    const { kid } = await rotateKeys()
+    const after = await signAsTool({ iss: 'client-1', sub: 'client-1' }, { audience: 'x' })
+    assert.equal(decodeProtectedHeader(after).kid, kid)
+    await jwtVerify(token, createLocalJWKSet(await publicJwks()), { audience: 'https://lms.example/token' })
   })
 })

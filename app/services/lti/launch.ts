@@ -204,10 +204,11 @@ export async function verifyLaunch(idToken: unknown, stateValue: unknown, browse
   return { system, deploymentId, claims }
 }
 
-/** Drops states and nonces past their time (called from the launch now and then). */
+/** Drops states, nonces and staff tickets past their time (called from the launch now and then). */
 export async function sweepLaunchRecords() {
   /* Times here are milliseconds since 1970 (these tables are written with plain queries only). */
   const now = Date.now()
   await db.from('lti_launch_states').where('expires_at', '<', now - 3_600_000).delete()
   await db.from('lti_used_nonces').where('expires_at', '<', now).delete()
+  await db.from('lti_staff_tickets').where('expires_at', '<', now - 3_600_000).delete()
 }
