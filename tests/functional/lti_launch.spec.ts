@@ -55,6 +55,24 @@ test.group('LTI launch: refusals, each with its own code and nothing created', (
     })
   }
 
+  test('a token that is not LTI 1.3 or lands elsewhere is refused with its code', async ({ assert, cleanup }) => {
+    const { platform, bound } = await setUp(cleanup)
+    const before = await counts()
+    const cases: [Record<string, unknown>, string][] = [
+      [{ 'https://purl.imsglobal.org/spec/lti/claim/version': '1.1' }, 'LTI_VERSION_UNSUPPORTED'],
+      [{ 'https://purl.imsglobal.org/spec/lti/claim/message_type': undefined }, 'LTI_CLAIM_MISSING'],
+      [{ 'https://purl.imsglobal.org/spec/lti/claim/target_link_uri': 'https://evil.example/lti/launch' }, 'LTI_TARGET_INVALID'],
+      [{ azp: 'someone-else' }, 'LTI_AUDIENCE_MISMATCH'],
+      [{ 'https://purl.imsglobal.org/spec/lti/claim/message_type': 'LtiSubmissionReviewRequest' }, 'LTI_MESSAGE_TYPE_UNSUPPORTED'],
+    ]
+    for (const [claims, code] of cases) {
+      const { response, html } = await launchThrough(new WebClient(baseUrl(), 'en'), platform, bound({ claims }))
+      assert.equal(response.status, 400, code)
+      assert.equal(errorCode(html), code)
+    }
+    assert.deepEqual(await counts(), before)
+  })
+
   test('a replayed nonce is refused with LTI_NONCE_REPLAYED', async ({ assert, cleanup }) => {
     const { platform, bound } = await setUp(cleanup)
     const client = new WebClient(baseUrl(), 'en')

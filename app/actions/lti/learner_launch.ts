@@ -11,6 +11,9 @@ import { urlClaim } from '#actions/lti/resource_link'
 import type { LtiLaunch } from '#services/lti/launch'
 import { CLAIM, objectClaim, text } from '#services/lti/claims'
 
+/** Hours the student link made by a launch stays good (an exam and its reconnections fit in it). */
+export const LTI_LINK_HOURS = 12
+
 /** The LMS user's name as the claims give it: name, else given + family name, else their LMS id. */
 export function personName(claims: Record<string, any>, fallback: string) {
   const full = text(claims.name, 200)
@@ -85,5 +88,6 @@ export async function learnerLaunch(launch: LtiLaunch, link: LtiResourceLink, ip
     session.quizUrl = wantedQuiz
     await session.save()
   }
-  return { session, exam, candidate, path: issueStudentLink(exam.id, candidate.id).path }
+  /* Short-lived: the student comes back through the LMS (a new launch, a new link) rather than keeping it. */
+  return { session, exam, candidate, path: issueStudentLink(exam.id, candidate.id, LTI_LINK_HOURS).path }
 }

@@ -174,6 +174,9 @@ export async function verifyLaunch(idToken: unknown, stateValue: unknown, browse
   if (!deploymentIdsOf(system).includes(deploymentId)) throw AppError.badRequest('LTI_DEPLOYMENT_UNKNOWN')
   const nonce = text(claims.nonce, 255)
   if (!nonce) throw AppError.badRequest('LTI_CLAIM_MISSING', { claim: 'nonce' })
+  /* Where the platform means the launch to land: this appliance, as at the login initiation. */
+  const target = text(claims[CLAIM.targetLinkUri], 2000)
+  if (target && !isOurs(target)) throw AppError.badRequest('LTI_TARGET_INVALID')
 
   const used = await db.from('lti_used_nonces').where({ system_id: system.id, nonce }).first()
   if (used) throw AppError.badRequest('LTI_NONCE_REPLAYED')
