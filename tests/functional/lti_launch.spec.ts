@@ -52,6 +52,11 @@ test.group('LTI launch: refusals, each with its own code and nothing created', (
       /* The page is in the language the platform asked for (kk). */
       assert.include(html, '<html lang="kk">')
       assert.deepEqual(await counts(), before)
+      /* Refused launches that name a registered platform are archived with their code. */
+      if (refusal.tamper !== 'issuer') {
+        const entry = await db.from('audit_entries').where('action', 'lti.launch_refused').orderBy('id', 'desc').first()
+        assert.equal(JSON.parse(entry.details).code, refusal.code)
+      }
     })
   }
 

@@ -3,6 +3,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import i18nManager from '@adonisjs/i18n/services/main'
 import { decodeJwt } from 'jose'
 import AppError from '#exceptions/app_error'
+import { recordAction } from '#actions/audit/record_action'
 import { publicJwks } from '#services/lti/tool_keys'
 import { BROWSER_COOKIE, appUrl, findPlatform, initiateLogin, sweepLaunchRecords, verifyLaunch, type LtiLaunch } from '#services/lti/launch'
 import { CLAIM, launchLocale, launchRole, text } from '#services/lti/claims'
@@ -76,11 +77,30 @@ export default class LtiLaunchController {
     const idToken = request.input('id_token')
     const hint = unverifiedClaims(idToken)
     useLocale(ctx, hint)
-    if (hint && typeof hint.iss === 'string' && (await findPlatform(hint.iss)).length) allowFramingBy(response, hint.iss)
+    const platforms = hint && typeof hint.iss === 'string' ? await findPlatform(hint.iss) : []
+    if (platforms.length) allowFramingBy(response, hint!.iss)
     if (++launches % 50 === 1) await sweepLaunchRecords()
 
     const browser = request.cookie(BROWSER_COOKIE)
-    const verified = await verifyLaunch(idToken, request.input('state'), typeof browser === 'string' ? browser : null)
+    let verified: LtiLaunch
+    try {
+      verified = await verifyLaunch(idToken, request.input('state'), typeof browser === 'string' ? browser : null)
+    } catch (error) {
+      /* A refused launch that names a registered platform is archived (what it claimed: unverified). */
+      if (error instanceof AppError && platforms.length) {
+        await recordAction(
+          { userId: null, name: platforms[0].name, role: 'system' },
+          {
+            action: 'lti.launch_refused',
+            subjectType: 'system',
+            subjectId: platforms[0].id,
+            details: { code: error.code, sub: text(hint!.sub), deploymentId: text(hint![CLAIM.deploymentId]), messageType: text(hint![CLAIM.messageType]) },
+            ip: request.ip(),
+          }
+        )
+      }
+      throw error
+    }
     useLocale(ctx, verified.claims)
     const messageType = text(verified.claims[CLAIM.messageType])
     if (messageType === 'LtiResourceLinkRequest') return this.resourceLinkLaunch(ctx, verified)
