@@ -221,6 +221,7 @@ router
     router.get('/lti/courses', [LtiCoursesController, 'index'])
     router.post('/lti/courses/:id/roster', [LtiCoursesController, 'roster']).where('id', router.matchers.number())
     router.post('/lti/courses/:id/grades', [LtiCoursesController, 'grades']).where('id', router.matchers.number())
+    router.post('/lti/courses/:id/exam', [LtiCoursesController, 'exam']).where('id', router.matchers.number())
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))

@@ -29,3 +29,10 @@ export const gradesBackValidator = vine.create(
     gradesBack: vine.enum(['0', '1']),
   })
 )
+
+/** The exam an activity opens, chosen by an admin on the courses page. */
+export const linkExamValidator = vine.create(
+  strictObject({
+    examId: vine.number().withoutDecimals().min(1).max(Number.MAX_SAFE_INTEGER),
+  })
+)

@@ -233,6 +233,35 @@ test.group('LTI services: course roster (NRPS)', (group) => {
     assert.lengthOf(entries, 2)
   })
 
+  test('an admin binds an exam to an activity on the courses page; a field error or an archived exam changes nothing', async ({ assert }) => {
+    const system = await registered(platform)
+    const link = await courseLink(platform, system)
+    const { exam } = await examWithCandidate({ title: `Привязка ${platform.port}` })
+    const { client, csrf } = await admin()
+    const bad = await client.request(`/staff/lti/courses/${link.id}/exam`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json' },
+      body: new URLSearchParams({ _csrf: csrf, examId: 'abc' }).toString(),
+    })
+    assert.equal(bad.status, 422)
+    const archived = (await examWithCandidate({ archived: true } as Partial<Exam>)).exam
+    const refused = await client.request(`/staff/lti/courses/${link.id}/exam`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json' },
+      body: new URLSearchParams({ _csrf: csrf, examId: String(archived.id) }).toString(),
+    })
+    assert.equal(refused.status, 404)
+    assert.isNull((await LtiResourceLink.findOrFail(link.id)).examId)
+
+    const bound = await post(client, `/staff/lti/courses/${link.id}/exam`, { _csrf: csrf, examId: String(exam.id) })
+    assert.equal(bound.status, 302)
+    assert.equal((await LtiResourceLink.findOrFail(link.id)).examId, exam.id)
+    const page = await (await client.request('/staff/lti/courses')).text()
+    assert.include(page, 'The exam is bound to the activity')
+    const entry = await AuditEntry.query().where({ action: 'lti.link_exam', subjectId: String(link.id) }).firstOrFail()
+    assert.deepEqual((entry.details as any).changes, { examId: [null, exam.id] })
+  })
+
   test('a platform that refuses the roster is shown as an error, and no candidate is made', async ({ assert }) => {
     const system = await registered(platform)
     const link = await courseLink(platform, system, { nrpsUrl: `${platform.issuer}/nrps-missing/members` })

@@ -7,7 +7,7 @@ import LtiResourceLink from '#models/lti_resource_link'
 import { appendEntry, type Actor } from '#actions/audit/record_action'
 import { importRoster } from '#actions/lti/nrps_import'
 import { idParam, validateForm } from '#validators/request_input'
-import { gradesBackValidator } from '#validators/lti_services'
+import { gradesBackValidator, linkExamValidator } from '#validators/lti_services'
 
 function actorOf(ctx: HttpContext): Actor {
   const user = ctx.auth.use('web').user!
@@ -63,7 +63,9 @@ export default class LtiCoursesController {
       .orderBy('g.id', 'desc')
       .limit(20)
     const flash = ctx.session?.flashMessages
+    const exams = await Exam.query().where('archived', false).orderBy('title')
     return ctx.view.render('pages/staff/lti_courses', {
+      exams,
       links: links.map((row) => ({ ...row, lti_grades_back: Boolean(row.lti_grades_back) })),
       posts: posts.map((post) => ({ ...post, created_at: shownTime(post.created_at), next_try_at: shownTime(post.next_try_at) })),
       roster: flash?.get('ltiRoster') ?? null,
@@ -107,6 +109,30 @@ export default class LtiCoursesController {
       })
     }
     ctx.session.flash('ltiNotice', wanted ? 'grades_on' : 'grades_off')
+    return ctx.response.redirect(`/staff/lti/courses#link-${link.id}`)
+  }
+
+  /** Binds an exam to the activity (as the teacher's "Select content" would): its launches open that exam. */
+  async exam(ctx: HttpContext) {
+    const link = await findLink(ctx)
+    const { examId } = await validateForm(ctx.request, linkExamValidator)
+    const exam = await Exam.query().where({ id: examId, archived: false }).first()
+    if (!exam) throw AppError.notFound('LTI_DEEP_LINK_EXAM_NOT_FOUND')
+    if (link.examId !== exam.id) {
+      const before = link.examId
+      await db.transaction(async (trx) => {
+        link.examId = exam.id
+        await link.useTransaction(trx).save()
+        await appendEntry(trx, actorOf(ctx), {
+          action: 'lti.link_exam',
+          subjectType: 'lti_resource_link',
+          subjectId: link.id,
+          details: { course: link.contextTitle, activity: link.resourceLinkTitle, changes: { examId: [before, exam.id] }, exam: exam.title },
+          ip: ctx.request.ip(),
+        })
+      })
+    }
+    ctx.session.flash('ltiNotice', 'exam_bound')
     return ctx.response.redirect(`/staff/lti/courses#link-${link.id}`)
   }
 }
