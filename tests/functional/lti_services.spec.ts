@@ -231,6 +231,8 @@ test.group('LTI services: course roster (NRPS)', (group) => {
     assert.equal(renamed.fullName, 'Айгерім Серікқызы (жаңа)')
     const entries = await AuditEntry.query().where({ action: 'lti.roster_imported', subjectId: String(link.id) })
     assert.lengthOf(entries, 2)
+    /* The action archive names it in words. */
+    assert.include(await (await client.request('/staff/archive')).text(), 'Imported a course roster')
   })
 
   test('an admin binds an exam to an activity on the courses page; a field error or an archived exam changes nothing', async ({ assert }) => {
