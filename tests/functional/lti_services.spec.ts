@@ -405,9 +405,9 @@ test.group('LTI services: deep linking', (group) => {
   })
 
   /** A deep-linking launch through login initiation and the platform's answer, as a browser makes it. */
-  async function deepLinkLaunch(roles: string[], data = 'opaque-data-42') {
+  async function deepLinkLaunch(roles: string[], data = 'opaque-data-42', claims: Record<string, unknown> = {}) {
     const browser = new WebClient(baseUrl(), 'en')
-    const login = platform.initiateLogin(`${baseUrl()}/lti/login`, { messageType: 'LtiDeepLinkingRequest', roles, deepLinkData: data, locale: 'en' })
+    const login = platform.initiateLogin(`${baseUrl()}/lti/login`, { messageType: 'LtiDeepLinkingRequest', roles, deepLinkData: data, locale: 'en', claims })
     const toAuth = await browser.request(login.url.slice(baseUrl().length))
     const { redirectUri, idToken, state } = await platform.authorize(toAuth.headers.get('location')!)
     return {
@@ -491,6 +491,21 @@ test.group('LTI services: deep linking', (group) => {
     const items = payload['https://purl.imsglobal.org/spec/lti-dl/claim/content_items'] as any[]
     assert.deepEqual(items[0].custom, { exam: String(existing.id) })
     assert.equal(items[0].title, `Бар емтихан ${platform.port}`)
+  })
+
+  test('a platform that takes no LTI activity in its deep-linking request is told so', async ({ assert }) => {
+    await registered(platform)
+    const settings = {
+      deep_link_return_url: platform.deepLinkReturnUrl,
+      accept_types: ['file', 'html'],
+      accept_presentation_document_targets: ['iframe'],
+    }
+    const kept = async () => Number((await db.from('lti_deep_link_requests').count('* as n'))[0].n)
+    const before = await kept()
+    const { response } = await deepLinkLaunch([LTI_ROLES.instructor], 'x', { 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings': settings })
+    assert.equal(response.status, 400)
+    assert.include(await response.text(), 'data-error-code="LTI_DEEP_LINK_TYPE_UNSUPPORTED"')
+    assert.equal(await kept(), before)
   })
 
   test('a learner cannot add content to a course', async ({ assert }) => {

@@ -81,6 +81,10 @@ export async function deepLinkingLaunch(ctx: HttpContext, launch: LtiLaunch) {
   if (launchRole(claims[CLAIM.roles]) !== 'instructor') throw AppError.forbidden('LTI_ROLE_UNSUPPORTED')
   const settings = objectClaim(claims[CLAIM.deepLinkingSettings])
   if (!urlClaim(settings.deep_link_return_url)) throw AppError.badRequest('LTI_CLAIM_MISSING', { claim: 'deep_link_return_url' })
+  /* The one kind of content the tool gives is an LTI resource link: the platform must take it. */
+  if (Array.isArray(settings.accept_types) && !settings.accept_types.includes('ltiResourceLink')) {
+    throw AppError.badRequest('LTI_DEEP_LINK_TYPE_UNSUPPORTED')
+  }
   useLocale(ctx, launchLocale(claims))
   const token = randomBytes(32).toString('base64url')
   const now = Date.now()
