@@ -6,6 +6,7 @@ const ExamPageController = () => import('#controllers/student/exam_page_controll
 const SessionApiController = () => import('#controllers/student/session_api_controller')
 const ResultsController = () => import('#controllers/staff/results_controller')
 const ReportsController = () => import('#controllers/staff/reports_controller')
+const ShortReportsController = () => import('#controllers/staff/short_reports_controller')
 const LinksController = () => import('#controllers/staff/links_controller')
 const ExamsController = () => import('#controllers/staff/exams_controller')
 
@@ -60,8 +61,11 @@ router
 router
   .group(() => {
     router.get('/results', [ResultsController, 'index'])
+    router.get('/results/export', [ResultsController, 'export'])
     router.get('/sessions/:id', [ReportsController, 'show'])
     router.get('/sessions/:id/progress', [ReportsController, 'progress'])
+    router.get('/sessions/:id/short-report', [ShortReportsController, 'print'])
+    router.get('/sessions/:id/short-report.pdf', [ShortReportsController, 'pdf'])
     router.get('/recordings/:id/media', [ReportsController, 'media'])
     router.get('/photos/:id', [ReportsController, 'photo'])
   })

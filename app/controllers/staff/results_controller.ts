@@ -1,9 +1,14 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import type { Infer } from '@vinejs/vine/types'
 import db from '@adonisjs/lucid/services/db'
 import { DECISIONS, SESSION_STATUSES } from '#models/proctoring_session'
 import { validateQuery } from '#validators/request_input'
 import { resultsFilterValidator } from '#validators/staff'
 import { scopeOf } from '#services/staff_scope'
+import env from '#start/env'
+import AppError from '#exceptions/app_error'
+import { recordAction } from '#actions/audit/record_action'
+import { EXPORT_MAX_ROWS, exportRows, resultsXlsx } from '#actions/reviews/export_results'
 import { listResults, listResultsByStudent, PAGE_SIZES, type ResultFilters, type ResultRow, type ResultSort } from '#actions/reviews/list_results'
 
 /** The filter keys the page keeps in its URL, in this order (the state is bookmarkable). */
@@ -21,6 +26,31 @@ function urlOf(state: State) {
   }
   const query = params.toString()
   return query ? `/staff/results?${query}` : '/staff/results'
+}
+
+type ValidFilters = Infer<typeof resultsFilterValidator>
+
+/** The list's filters from the validated query (the page and its export read them alike). */
+function filtersOf(valid: ValidFilters): ResultFilters {
+  return {
+    q: valid.q,
+    exam: valid.exam,
+    from: valid.from,
+    to: valid.to,
+    group: valid.group,
+    discipline: valid.discipline,
+    status: valid.status,
+    cmin: valid.cmin,
+    cmax: valid.cmax,
+    decision: valid.decision,
+    system: valid.system,
+    pkn: valid.pkn === '1' ? 1 : valid.pkn === '0' ? 0 : null,
+    archive: valid.archive === '1',
+    sort: valid.sort,
+    dir: valid.dir,
+    page: valid.page,
+    size: valid.size ? Number(valid.size) : null,
+  }
 }
 
 /** Credibility against the exam's pass threshold: red below it, amber within 10 points above, green. */
@@ -50,25 +80,7 @@ export default class ResultsController {
     }
     if (state.dir && !state.sort) delete state.dir
     if (state.size === String(PAGE_SIZES[0])) delete state.size
-    const filters: ResultFilters = {
-      q: valid.q,
-      exam: valid.exam,
-      from: valid.from,
-      to: valid.to,
-      group: valid.group,
-      discipline: valid.discipline,
-      status: valid.status,
-      cmin: valid.cmin,
-      cmax: valid.cmax,
-      decision: valid.decision,
-      system: valid.system,
-      pkn: valid.pkn === '1' ? 1 : valid.pkn === '0' ? 0 : null,
-      archive: valid.archive === '1',
-      sort: valid.sort,
-      dir: valid.dir,
-      page: valid.page,
-      size: valid.size ? Number(valid.size) : null,
-    }
+    const filters = filtersOf(valid)
     const grouped = valid.group_by === 'student'
     const result = grouped ? await listResultsByStudent(filters, scope, locale) : await listResults(filters, scope, locale)
     const sessions = grouped ? result.rows.flatMap((row: any) => row.sessions as ResultRow[]) : (result.rows as ResultRow[])
@@ -137,8 +149,52 @@ export default class ResultsController {
       latestSitting,
       credibilityLevel,
       canDecide: user.role === 'admin' || user.role === 'proctor',
+      /* The export takes the same filters and sort, not the page (grouping aside). */
+      exportUrl: urlOf({ ...state, group_by: undefined, size: undefined }).replace('/staff/results', '/staff/results/export'),
+      exportMax: EXPORT_MAX_ROWS,
       /* The table alone is swapped: the language switch follows the new URL out of band. */
       langSwitchOob: Boolean(fragment),
     })
+  }
+  /**
+   * GET /staff/results/export: the sessions the list shows for the same filters and sort (every
+   * page, not one; grouping by student aside), as XLSX in the viewer's language. Archived.
+   */
+  async export({ request, response, auth, i18n }: HttpContext) {
+    const valid = await validateQuery(request, resultsFilterValidator)
+    const user = auth.use('web').user!
+    const { total, rows } = await exportRows(filtersOf(valid), await scopeOf(user), i18n.locale)
+    if (!rows) throw new AppError('EXPORT_TOO_LARGE', 422, { max: EXPORT_MAX_ROWS, total })
+    const t = (key: string) => i18n.t(key)
+    const file = await resultsXlsx(rows, {
+      headings: {
+        candidate: t('messages.results.col_candidate'),
+        iin: t('messages.short_report.iin'),
+        group: t('messages.results.col_group'),
+        exam: t('messages.results.col_exam'),
+        status: t('messages.results.col_status'),
+        start: t('messages.results.col_start'),
+        end: t('messages.results.col_end'),
+        credibility: t('messages.results.col_credibility'),
+        violations: t('messages.short_report.violations_counted'),
+        decision: t('messages.results.col_decision'),
+        decidedBy: t('messages.results.export_decided_by'),
+        decidedAt: t('messages.results.export_decided_at'),
+        viewed: t('messages.results.col_viewed'),
+        report: t('messages.results.col_report'),
+      },
+      status: (status) => t(`messages.status.${status}`),
+      decision: (decision) => t(`messages.decisions.${decision}`),
+      reportUrl: (publicId) => `${env.get('APP_URL')}/staff/sessions/${publicId}`,
+    })
+    const filters = Object.fromEntries(Object.entries(valid).filter(([, value]) => value !== undefined && value !== null && value !== ''))
+    await recordAction(
+      { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
+      { action: 'results.export', details: { filters, rows: rows.length }, ip: request.ip() }
+    )
+    response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    response.header('Content-Disposition', `attachment; filename="results-${new Date().toISOString().slice(0, 10)}.xlsx"`)
+    response.header('Cache-Control', 'private, no-store')
+    return response.send(file)
   }
 }
