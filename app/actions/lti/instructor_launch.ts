@@ -8,7 +8,7 @@ import AppError from '#exceptions/app_error'
 import { appendEntry, type Actor } from '#actions/audit/record_action'
 import { personEmail, personName } from '#actions/lti/learner_launch'
 import type { LtiLaunch } from '#services/lti/launch'
-import { text } from '#services/lti/claims'
+import { launchLocale, text } from '#services/lti/claims'
 
 /** Minutes the one-time ticket of an instructor launch stays good (it is used at once). */
 const TICKET_MINUTES = 5
@@ -64,7 +64,7 @@ export async function instructorLaunch(launch: LtiLaunch, link: LtiResourceLink,
           email: email && !taken ? email : `lti-${system.id}-${hashOf(sub).slice(0, 16)}@lms.invalid`,
           role: 'proctor',
           active: true,
-          locale: 'ru',
+          locale: launchLocale(claims) ?? 'ru',
           password: randomBytes(32).toString('base64url'),
           lmsSystemId: system.id,
           lmsUserId: sub,
