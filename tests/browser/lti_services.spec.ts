@@ -161,14 +161,14 @@ test.group('LTI services in Chromium: dynamic registration, deep linking, the co
       await form.locator('input[name=choice][value=new]').check()
       await form.locator('input[name=title]').fill(title)
       await form.locator('input[name=durationMinutes]').fill('0')
-      await form.locator('button[type=submit]').click()
+      await form.locator('[data-testid=lti-deep-link-submit]').click()
       await page.locator('.field-error[data-field=durationMinutes]').waitFor()
       assert.equal(await page.locator('input[name=title]').inputValue(), title)
       await checkPage(page, `lti-deep-link-error-${locale}`, assert)
 
       await page.locator('input[name=choice][value=new]').check()
       await page.locator('input[name=durationMinutes]').fill('45')
-      await page.locator('[data-testid=lti-deep-link] button[type=submit]').click()
+      await page.locator('[data-testid=lti-deep-link-submit]').click()
       /* The page posts the signed response back to the platform on its own. */
       await page.locator('#selected').waitFor({ timeout: 15_000 })
       assert.equal(await page.locator('#item-title').innerText(), title)

@@ -384,7 +384,7 @@ test.group('LTI services: grades back (AGS)', (group) => {
     const attempts = await db.from('lti_grade_posts').where('session_id', session.id).orderBy('id')
     assert.deepEqual(attempts.map((a) => [a.attempt, a.status_code, a.delivered_at !== null]), [[1, 500, false], [2, 503, false], [3, 204, true]])
     const page = await (await client.request('/staff/lti/courses')).text()
-    assert.include(page, 'data-post-state="retrying"')
+    assert.include(page, 'data-post-state="retried"')
     assert.include(page, 'data-post-state="delivered"')
   })
 
@@ -506,6 +506,23 @@ test.group('LTI services: deep linking', (group) => {
     assert.equal(response.status, 400)
     assert.include(await response.text(), 'data-error-code="LTI_DEEP_LINK_TYPE_UNSUPPORTED"')
     assert.equal(await kept(), before)
+  })
+
+  test('a teacher who goes back without choosing sends the LMS a signed answer with no content, and no exam is made', async ({ assert }) => {
+    await registered(platform)
+    const exams = (await Exam.all()).length
+    const { response } = await deepLinkLaunch([LTI_ROLES.instructor], 'back-data')
+    const action = /action="(\/lti\/deep-link\/[^"]+)"/.exec(await response.text())![1]
+    const client = new WebClient(baseUrl(), 'en')
+    const back = await post(client, action, { choice: 'new', title: '', durationMinutes: '60', cancel: '1' })
+    assert.equal(back.status, 200)
+    const jwt = /name="JWT" value="([^"]+)"/.exec(await back.text())![1]
+    const { payload } = await jwtVerify(jwt, await toolKeys(), { issuer: platform.clientId, audience: platform.issuer })
+    assert.deepEqual(payload['https://purl.imsglobal.org/spec/lti-dl/claim/content_items'], [])
+    assert.equal(payload['https://purl.imsglobal.org/spec/lti-dl/claim/data'], 'back-data')
+    assert.equal((await Exam.all()).length, exams)
+    /* Used up like a choice. */
+    assert.equal((await post(client, action, { cancel: '1' })).status, 400)
   })
 
   test('a learner cannot add content to a course', async ({ assert }) => {

@@ -116,7 +116,28 @@ export async function showChoiceAgain(ctx: HttpContext, token: string, form: Rec
   return choicePage(ctx, request, token, { form, errors })
 }
 
-export type DeepLinkChoice = { choice: 'existing' | 'new'; examId?: number; title?: string; durationMinutes?: number }
+export type DeepLinkChoice = { choice: 'existing' | 'new' | 'none'; examId?: number; title?: string; durationMinutes?: number }
+
+/** The teacher went back without choosing: the LMS gets a signed answer with no content. */
+async function answerNothing(ctx: HttpContext, request: Stored, returnUrl: string, data: string | undefined) {
+  const taken = await db.from('lti_deep_link_requests').where('id', request.id).whereNull('used_at').update({ used_at: Date.now() })
+  if (Number(Array.isArray(taken) ? taken[0] : taken) !== 1) throw AppError.badRequest('LTI_DEEP_LINK_EXPIRED')
+  const jwt = await signAsTool(
+    {
+      iss: request.system.clientId!,
+      nonce: randomUUID(),
+      [CLAIM.deploymentId]: request.deploymentId,
+      [CLAIM.messageType]: 'LtiDeepLinkingResponse',
+      [CLAIM.version]: '1.3.0',
+      [DL + 'content_items']: [],
+      [DL + 'msg']: ctx.i18n.t('messages.lti_services.deep_link_cancelled'),
+      ...(data === undefined ? {} : { [DL + 'data']: data }),
+    },
+    { audience: request.system.issuer!, expiresIn: '10m', typ: 'JWT' }
+  )
+  allowPlatform(ctx, { frameAncestor: request.system.issuer, formAction: returnUrl })
+  return ctx.view.render('pages/lti/deep_link_return', { returnUrl, jwt, title: ctx.i18n.t('messages.lti_services.deep_link_cancelled') })
+}
 
 /**
  * The teacher's choice: the exam (chosen, or made now and archived), the request used up, the
@@ -129,6 +150,8 @@ export async function answerDeepLink(ctx: HttpContext, token: string, choice: De
   useLocale(ctx, launchLocale(claims))
   const settings = objectClaim(claims[CLAIM.deepLinkingSettings])
   const returnUrl = urlClaim(settings.deep_link_return_url)!
+  const data = typeof settings.data === 'string' ? settings.data : undefined
+  if (choice.choice === 'none') return answerNothing(ctx, request, returnUrl, data)
   const actor = teacherOf(system, claims)
   const ip = ctx.request.ip()
 
@@ -195,7 +218,6 @@ export async function answerDeepLink(ctx: HttpContext, token: string, choice: De
     /* A gradebook column for the activity (scores are sent back when the exam's "send grades" is on). */
     lineItem: { scoreMaximum: 100, label: title, resourceId: `exam-${exam.id}` },
   }
-  const data = typeof settings.data === 'string' ? settings.data : undefined
   const jwt = await signAsTool(
     {
       iss: system.clientId!,

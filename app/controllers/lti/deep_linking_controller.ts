@@ -13,6 +13,10 @@ import { deepLinkChoiceValidator } from '#validators/lti_services'
 export default class LtiDeepLinkingController {
   async store(ctx: HttpContext) {
     const token = String(ctx.params.token)
+    /* "Go back without choosing": whatever the rest of the form says, the LMS gets no content. */
+    if (ctx.request.is(['application/x-www-form-urlencoded']) && ctx.request.body().cancel === '1') {
+      return answerDeepLink(ctx, token, { choice: 'none' })
+    }
     let choice
     try {
       choice = await validateForm(ctx.request, deepLinkChoiceValidator)

@@ -67,7 +67,11 @@ export default class LtiCoursesController {
     return ctx.view.render('pages/staff/lti_courses', {
       exams,
       links: links.map((row) => ({ ...row, lti_grades_back: Boolean(row.lti_grades_back) })),
-      posts: posts.map((post) => ({ ...post, created_at: shownTime(post.created_at), next_try_at: shownTime(post.next_try_at) })),
+      /* Newest first: a later try of the same session's score makes an earlier "next try" moot. */
+      posts: posts.map((post, index) => {
+        const superseded = posts.slice(0, index).some((later) => later.public_id === post.public_id)
+        return { ...post, superseded, created_at: shownTime(post.created_at), next_try_at: superseded ? null : shownTime(post.next_try_at) }
+      }),
       roster: flash?.get('ltiRoster') ?? null,
       notice: flash?.get('ltiNotice') ?? null,
       errorCode: flash?.get('ltiError') ?? null,
