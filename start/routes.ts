@@ -62,6 +62,7 @@ router
   .group(() => {
     router.get('/results', [ResultsController, 'index'])
     router.get('/results/export', [ResultsController, 'export'])
+    router.get('/results/statement.pdf', [ResultsController, 'statement'])
     router.get('/sessions/:id', [ReportsController, 'show'])
     router.get('/sessions/:id/progress', [ReportsController, 'progress'])
     router.get('/sessions/:id/short-report', [ShortReportsController, 'print'])

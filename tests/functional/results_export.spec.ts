@@ -13,6 +13,14 @@ import { staffUser } from '#tests/helpers/fixtures'
 import { WebClient } from '#tests/helpers/http'
 import { exportRows } from '#actions/reviews/export_results'
 import type { StaffRole } from '#models/user'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import app from '@adonisjs/core/services/app'
+
+const run = promisify(execFile)
 
 const base = { durationMinutes: 30, violationLimit: 3, reconnectWindowSeconds: 300, requiresScreen: true, requiresPhone: false, weights: {}, rules: { allowed: [], forbidden: [] } }
 let made = 0
@@ -119,5 +127,36 @@ test.group('Results: the Excel export (issue 11)', () => {
     const { client: admin } = await loggedIn('admin', 'kk')
     const tooMany = await admin.request('/staff/results/export?status=bogus', { headers: { accept: 'application/json' } })
     assert.equal(tooMany.status, 422)
+  })
+  test('the statement PDF lists the same rows, numbered, under the exam\'s name, with who made it', async ({ assert }) => {
+    const { token, sessions, decider } = await anExam()
+    const { client, user } = await loggedIn('proctor', 'kk')
+    const query = `exam=${encodeURIComponent(token)}&sort=start&dir=asc`
+    const response = await client.request(`/staff/results/statement.pdf?${query}`)
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('content-type'), 'application/pdf')
+    const folder = await mkdtemp(join(tmpdir(), 'statement-'))
+    await writeFile(join(folder, 's.pdf'), Buffer.from(await response.arrayBuffer()))
+    const { stdout } = await run('pdftotext', ['-layout', join(folder, 's.pdf'), '-'])
+    const text = stdout.replace(/[ \t]+/g, ' ')
+    assert.include(text, `Ведомость: Экспорт ${token} kk`)
+    assert.include(text, `Жасаған: ${user.fullName}`)
+    /* The rows in the page's order, numbered 1..7 (the archived one is not in the list). */
+    const shown = await pageRows(client, query)
+    assert.lengthOf(shown, 7)
+    const order = shown.map((publicId) => sessions.findIndex((s) => s.publicId === publicId))
+    let at = 0
+    for (const [n, index] of order.entries()) {
+      const name = ['Әлібек Қанатұлы', 'Борисова Вера', 'Жанова Гүлім', 'Ivanov Petr'][index % 4]
+      const found = text.indexOf(`${n + 1} ${name}`, at)
+      assert.isAbove(found, -1, `row ${n + 1}: ${name}`)
+      at = found
+    }
+    assert.include(text, decider.fullName)
+    await mkdir(app.makePath('tmp/screenshots'), { recursive: true })
+    await run('pdftoppm', ['-png', '-r', '70', '-f', '1', '-l', '1', join(folder, 's.pdf'), app.makePath('tmp/screenshots/statement-pdf-kk')])
+    await rm(folder, { recursive: true, force: true })
+    const entry = await AuditEntry.query().where('action', 'results.statement').orderBy('id', 'desc').firstOrFail()
+    assert.equal(entry.userId, user.id)
   })
 })

@@ -1,8 +1,10 @@
 import ExcelJS from 'exceljs'
+import PDFDocument from 'pdfkit'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { listResults, type ResultFilters, type ResultRow } from '#actions/reviews/list_results'
 import type { StaffScope } from '#services/staff_scope'
+import { PDF_FONTS } from '#actions/reports/short_report'
 
 /** Rows one export may hold; past it the filters must narrow the list (a whole year is 100,000 sessions). */
 export const EXPORT_MAX_ROWS = 20_000
@@ -95,4 +97,65 @@ export async function resultsXlsx(rows: ExportRow[], words: ExportWords) {
     ])
   }
   return Buffer.from(await book.xlsx.writeBuffer())
+}
+
+export type StatementWords = ExportWords & { title: string; subtitle: string; made: string; none: string }
+
+/**
+ * The statement (ведомость) as a PDF, landscape A4 in DejaVu Sans (Kazakh letters): a numbered
+ * row per session with candidate, group, start, end, credibility, counted violations, decision
+ * and who decided, repeated headings on each page, and who made it and when at the foot.
+ */
+export async function statementPdf(rows: ExportRow[], words: StatementWords): Promise<Buffer> {
+  const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: 36, info: { Title: words.title } })
+  const chunks: Buffer[] = []
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk))
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)))
+    doc.on('error', reject)
+  })
+  doc.registerFont('regular', PDF_FONTS.regular)
+  doc.registerFont('bold', PDF_FONTS.bold)
+  const h = words.headings
+  const columns = [
+    { label: '№', width: 28, cell: (_row: ExportRow, i: number) => String(i + 1) },
+    { label: h.candidate, width: 170, cell: (row: ExportRow) => row.candidateName },
+    { label: h.group, width: 70, cell: (row: ExportRow) => row.groupName ?? '' },
+    { label: h.start, width: 88, cell: (row: ExportRow) => stamp(row.startedAt) },
+    { label: h.end, width: 88, cell: (row: ExportRow) => stamp(row.endedAt) },
+    { label: h.credibility, width: 64, cell: (row: ExportRow) => (row.credibility === null ? '—' : `${row.credibility} %`) },
+    { label: h.violations, width: 64, cell: (row: ExportRow) => String(row.violationCount) },
+    { label: h.decision, width: 110, cell: (row: ExportRow) => words.decision(row.decision) },
+    { label: h.decidedBy, width: 108, cell: (row: ExportRow) => row.decidedBy ?? '' },
+  ]
+  const left = 36
+  doc.font('bold').fontSize(15).text(words.title, left)
+  doc.font('regular').fontSize(9).fillColor('#555').text(words.subtitle).fillColor('#000')
+  doc.moveDown(0.6)
+  const line = (cells: string[], font: 'regular' | 'bold') => {
+    const y = doc.y
+    let x = left
+    let bottom = y
+    doc.font(font).fontSize(8.5)
+    cells.forEach((text, i) => {
+      doc.text(text, x + 2, y, { width: columns[i].width - 4 })
+      bottom = Math.max(bottom, doc.y)
+      x += columns[i].width
+    })
+    doc.moveTo(left, bottom + 2).lineTo(x, bottom + 2).lineWidth(0.3).strokeColor('#bbb').stroke()
+    doc.y = bottom + 5
+  }
+  const headings = columns.map((column) => column.label)
+  line(headings, 'bold')
+  if (!rows.length) doc.font('regular').fontSize(10).text(words.none, left)
+  rows.forEach((row, i) => {
+    if (doc.y > doc.page.height - 60) {
+      doc.addPage()
+      line(headings, 'bold')
+    }
+    line(columns.map((column) => column.cell(row, i)), 'regular')
+  })
+  doc.moveDown(1).font('regular').fontSize(8.5).fillColor('#555').text(words.made, left)
+  doc.end()
+  return done
 }

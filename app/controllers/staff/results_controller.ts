@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { Infer } from '@vinejs/vine/types'
+import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { DECISIONS, SESSION_STATUSES } from '#models/proctoring_session'
 import { validateQuery } from '#validators/request_input'
@@ -8,7 +9,7 @@ import { scopeOf } from '#services/staff_scope'
 import env from '#start/env'
 import AppError from '#exceptions/app_error'
 import { recordAction } from '#actions/audit/record_action'
-import { EXPORT_MAX_ROWS, exportRows, resultsXlsx } from '#actions/reviews/export_results'
+import { EXPORT_MAX_ROWS, exportRows, resultsXlsx, statementPdf } from '#actions/reviews/export_results'
 import { listResults, listResultsByStudent, PAGE_SIZES, type ResultFilters, type ResultRow, type ResultSort } from '#actions/reviews/list_results'
 
 /** The filter keys the page keeps in its URL, in this order (the state is bookmarkable). */
@@ -156,17 +157,14 @@ export default class ResultsController {
       langSwitchOob: Boolean(fragment),
     })
   }
-  /**
-   * GET /staff/results/export: the sessions the list shows for the same filters and sort (every
-   * page, not one; grouping by student aside), as XLSX in the viewer's language. Archived.
-   */
-  async export({ request, response, auth, i18n }: HttpContext) {
+  /** The rows of an export and the words it is written in; archived as `action` with the filters. */
+  private async exported({ request, auth, i18n }: HttpContext, action: string) {
     const valid = await validateQuery(request, resultsFilterValidator)
     const user = auth.use('web').user!
     const { total, rows } = await exportRows(filtersOf(valid), await scopeOf(user), i18n.locale)
     if (!rows) throw new AppError('EXPORT_TOO_LARGE', 422, { max: EXPORT_MAX_ROWS, total })
-    const t = (key: string) => i18n.t(key)
-    const file = await resultsXlsx(rows, {
+    const t = (key: string, params?: Record<string, unknown>) => i18n.t(key, params)
+    const words = {
       headings: {
         candidate: t('messages.results.col_candidate'),
         iin: t('messages.short_report.iin'),
@@ -183,18 +181,60 @@ export default class ResultsController {
         viewed: t('messages.results.col_viewed'),
         report: t('messages.results.col_report'),
       },
-      status: (status) => t(`messages.status.${status}`),
-      decision: (decision) => t(`messages.decisions.${decision}`),
-      reportUrl: (publicId) => `${env.get('APP_URL')}/staff/sessions/${publicId}`,
-    })
+      status: (status: string) => t(`messages.status.${status}`),
+      decision: (decision: string) => t(`messages.decisions.${decision}`),
+      reportUrl: (publicId: string) => `${env.get('APP_URL')}/staff/sessions/${publicId}`,
+    }
     const filters = Object.fromEntries(Object.entries(valid).filter(([, value]) => value !== undefined && value !== null && value !== ''))
     await recordAction(
       { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
-      { action: 'results.export', details: { filters, rows: rows.length }, ip: request.ip() }
+      { action, details: { filters, rows: rows.length }, ip: request.ip() }
     )
-    response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-    response.header('Content-Disposition', `attachment; filename="results-${new Date().toISOString().slice(0, 10)}.xlsx"`)
-    response.header('Cache-Control', 'private, no-store')
-    return response.send(file)
+    return { rows, words, valid, user, t }
+  }
+
+  /**
+   * GET /staff/results/export: the sessions the list shows for the same filters and sort (every
+   * page, not one; grouping by student aside), as XLSX in the viewer's language. Archived.
+   */
+  async export(ctx: HttpContext) {
+    const { rows, words } = await this.exported(ctx, 'results.export')
+    const file = await resultsXlsx(rows, words)
+    ctx.response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    ctx.response.header('Content-Disposition', `attachment; filename="results-${new Date().toISOString().slice(0, 10)}.xlsx"`)
+    ctx.response.header('Cache-Control', 'private, no-store')
+    return ctx.response.send(file)
+  }
+
+  /**
+   * GET /staff/results/statement.pdf: the statement (ведомость) of the same rows, to sign and
+   * file: titled with the exam's name when the list is filtered on one exam. Archived.
+   */
+  async statement(ctx: HttpContext) {
+    const { rows, words, valid, user, t } = await this.exported(ctx, 'results.statement')
+    const exams = [...new Set(rows.map((row) => row.examTitle))]
+    const title = exams.length === 1 ? `${t('messages.results.statement')}: ${exams[0]}` : t('messages.results.statement')
+    /* The filters that narrow it, in words: "Exam name: …, Status: Finished". */
+    const named: [keyof typeof valid, string, (value: string) => string][] = [
+      ['exam', 'messages.results.exam_search', (v) => v],
+      ['q', 'messages.results.search', (v) => v],
+      ['from', 'messages.results.date_from', (v) => v.replace('T', ' ')],
+      ['to', 'messages.results.date_to', (v) => v.replace('T', ' ')],
+      ['status', 'messages.results.status', (v) => t(`messages.status.${v}`)],
+      ['decision', 'messages.results.decision', (v) => t(`messages.decisions.${v}`)],
+    ]
+    const narrowed = named.filter(([key]) => valid[key]).map(([key, label, show]) => `${t(label)}: ${show(String(valid[key]))}`)
+    const made = t('messages.results.statement_made', { name: user.fullName, at: DateTime.now().toFormat('dd.MM.yyyy HH:mm') })
+    const file = await statementPdf(rows, {
+      ...words,
+      title,
+      subtitle: [t('messages.results.total', { count: rows.length }), ...narrowed].join(' · '),
+      made,
+      none: t('messages.results.no_matches'),
+    })
+    ctx.response.header('Content-Type', 'application/pdf')
+    ctx.response.header('Content-Disposition', `attachment; filename="statement-${new Date().toISOString().slice(0, 10)}.pdf"`)
+    ctx.response.header('Cache-Control', 'private, no-store')
+    return ctx.response.send(file)
   }
 }
