@@ -10,7 +10,7 @@ import System from '#models/system'
 import LtiResourceLink from '#models/lti_resource_link'
 import ProctoringSession from '#models/proctoring_session'
 import db from '@adonisjs/lucid/services/db'
-import { deliverDueGrades } from '#actions/lti/ags_grades'
+import { deliverDueGrades, scoresUrl } from '#actions/lti/ags_grades'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink } from '#tests/helpers/http'
 import { freePort } from '#tests/helpers/app_server'
@@ -372,6 +372,13 @@ test.group('LTI services: grades back (AGS)', (group) => {
     assert.lengthOf(platform.scores, 1)
     assert.equal(platform.scores[0].body.userId, `lms-learner-${platform.port}`)
     assert.equal(platform.scores[0].lineitem, platform.lineitemUrl('course-101'))
+  })
+
+  test("Moodle's line item address (with ?type_id=) gets /scores before its query", ({ assert }) => {
+    assert.equal(
+      scoresUrl('https://moodle.uni.kz/mod/lti/services.php/2/lineitems/5/lineitem?type_id=1'),
+      'https://moodle.uni.kz/mod/lti/services.php/2/lineitems/5/lineitem/scores?type_id=1'
+    )
   })
 
   test('a gradebook failing twice receives the score a third time, and each attempt is shown', async ({ assert }) => {
