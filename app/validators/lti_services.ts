@@ -20,6 +20,12 @@ export const deepLinkChoiceValidator = vine.create(
     examId: vine.number().withoutDecimals().min(1).max(Number.MAX_SAFE_INTEGER).optional().requiredWhen('choice', '=', 'existing'),
     title: vine.string().trim().minLength(1).maxLength(200).optional().requiredWhen('choice', '=', 'new'),
     durationMinutes: vine.number().withoutDecimals().min(1).max(600).optional().requiredWhen('choice', '=', 'new'),
+    /* A new exam's settings (the rest are the defaults; an admin changes them on the exam's page). */
+    examUrl: vine.string().trim().maxLength(2000).url({ require_protocol: true, protocols: ['http', 'https'] }).optional().nullable(),
+    requiresScreen: vine.boolean().optional(),
+    requiresPhone: vine.boolean().optional(),
+    requiresFace: vine.boolean().optional(),
+    requiresDocument: vine.boolean().optional(),
   })
 )
 

@@ -440,7 +440,14 @@ test.group('LTI services: deep linking', (group) => {
 
     /* A new exam, made from the LMS (no cookie of ours needed: a fresh client posts the choice). */
     const teacher = new WebClient(baseUrl(), 'en')
-    const chosen = await post(teacher, action!, { choice: 'new', title: 'Физиология: итоговый', durationMinutes: '45' })
+    const chosen = await post(teacher, action!, {
+      choice: 'new',
+      title: 'Физиология: итоговый',
+      durationMinutes: '45',
+      examUrl: 'https://moodle.uni.kz/mod/quiz/view.php?id=12',
+      requiresScreen: 'true',
+      requiresFace: 'true',
+    })
     assert.equal(chosen.status, 200)
     assert.include(chosen.headers.get('content-security-policy') ?? '', `form-action 'self' ${platform.issuer}`)
     const answer = await chosen.text()
@@ -457,6 +464,8 @@ test.group('LTI services: deep linking', (group) => {
     assert.equal(payload['https://purl.imsglobal.org/spec/lti-dl/claim/data'], 'opaque-data-42')
     const exam = await Exam.findByOrFail('title', 'Физиология: итоговый')
     assert.equal(exam.durationMinutes, 45)
+    assert.equal(exam.examUrl, 'https://moodle.uni.kz/mod/quiz/view.php?id=12')
+    assert.deepEqual([exam.requiresScreen, exam.requiresPhone, exam.requiresFace, exam.requiresDocument], [true, false, true, false])
     const items = payload['https://purl.imsglobal.org/spec/lti-dl/claim/content_items'] as any[]
     assert.lengthOf(items, 1)
     assert.equal(items[0].type, 'ltiResourceLink')
@@ -484,11 +493,14 @@ test.group('LTI services: deep linking', (group) => {
     const { response } = await deepLinkLaunch([LTI_ROLES.instructor])
     const action = /action="(\/lti\/deep-link\/[^"]+)"/.exec(await response.text())![1]
     const client = new WebClient(baseUrl(), 'en')
-    const bad = await post(client, action, { choice: 'new', title: 'Кесте', durationMinutes: '0' })
+    const bad = await post(client, action, { choice: 'new', title: 'Кесте', durationMinutes: '0', examUrl: 'javascript:alert(1)', requiresPhone: 'true' })
     assert.equal(bad.status, 422)
     const page = await bad.text()
     assert.include(page, 'data-field="durationMinutes"')
+    assert.include(page, 'data-field="examUrl"')
     assert.include(page, 'value="Кесте"')
+    assert.match(page, /name="requiresPhone" value="true" checked/)
+    assert.notMatch(page, /name="requiresScreen" value="true" checked/)
     /* Still usable after the error: an existing exam this time. */
     const existing = (await examWithCandidate({ title: `Бар емтихан ${platform.port}` })).exam
     const good = await post(client, action, { choice: 'existing', examId: String(existing.id) })

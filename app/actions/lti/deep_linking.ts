@@ -67,7 +67,18 @@ async function choicePage(ctx: HttpContext, request: Stored, token: string, extr
     exams,
     courseTitle: text(context.title) ?? text(context.label),
     platformTitle: text(settings.title),
-    form: { choice: exams.length ? 'existing' : 'new', examId: null, title: '', durationMinutes: 60, ...extra.form },
+    form: {
+      choice: exams.length ? 'existing' : 'new',
+      examId: null,
+      title: '',
+      durationMinutes: 60,
+      examUrl: '',
+      requiresScreen: true,
+      requiresPhone: false,
+      requiresFace: true,
+      requiresDocument: true,
+      ...extra.form,
+    },
     fieldErrors: extra.errors ?? {},
   })
 }
@@ -116,7 +127,17 @@ export async function showChoiceAgain(ctx: HttpContext, token: string, form: Rec
   return choicePage(ctx, request, token, { form, errors })
 }
 
-export type DeepLinkChoice = { choice: 'existing' | 'new' | 'none'; examId?: number; title?: string; durationMinutes?: number }
+export type DeepLinkChoice = {
+  choice: 'existing' | 'new' | 'none'
+  examId?: number
+  title?: string
+  durationMinutes?: number
+  examUrl?: string | null
+  requiresScreen?: boolean
+  requiresPhone?: boolean
+  requiresFace?: boolean
+  requiresDocument?: boolean
+}
 
 /** The teacher went back without choosing: the LMS gets a signed answer with no content. */
 async function answerNothing(ctx: HttpContext, request: Stored, returnUrl: string, data: string | undefined) {
@@ -171,11 +192,14 @@ export async function answerDeepLink(ctx: HttpContext, token: string, choice: De
           titleRu: locale === 'ru' ? title : null,
           titleEn: locale === 'en' ? title : null,
           durationMinutes: choice.durationMinutes!,
+          examUrl: choice.examUrl || null,
           violationLimit: 0,
           passThreshold: 70,
           reconnectWindowSeconds: 300,
-          requiresScreen: true,
-          requiresPhone: false,
+          requiresScreen: Boolean(choice.requiresScreen),
+          requiresPhone: Boolean(choice.requiresPhone),
+          requiresFace: Boolean(choice.requiresFace),
+          requiresDocument: Boolean(choice.requiresDocument),
           weights: {},
           rules: { allowed: [], forbidden: [] },
           archived: false,
@@ -186,7 +210,19 @@ export async function answerDeepLink(ctx: HttpContext, token: string, choice: De
         action: 'exam.create',
         subjectType: 'exam',
         subjectId: chosen.id,
-        details: { title, changes: { title: [null, title], durationMinutes: [null, choice.durationMinutes] }, via: 'lti.deep_link' },
+        details: {
+          title,
+          changes: {
+            title: [null, title],
+            durationMinutes: [null, choice.durationMinutes],
+            examUrl: [null, chosen.examUrl],
+            requiresScreen: [null, chosen.requiresScreen],
+            requiresPhone: [null, chosen.requiresPhone],
+            requiresFace: [null, chosen.requiresFace],
+            requiresDocument: [null, chosen.requiresDocument],
+          },
+          via: 'lti.deep_link',
+        },
         ip,
       })
     }

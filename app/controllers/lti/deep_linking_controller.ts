@@ -33,6 +33,11 @@ export default class LtiDeepLinkingController {
           choice: body.choice === 'new' ? 'new' : 'existing',
           title: typeof body.title === 'string' ? body.title.slice(0, 200) : '',
           durationMinutes: typeof body.durationMinutes === 'string' ? body.durationMinutes.slice(0, 5) : 60,
+          examUrl: typeof body.examUrl === 'string' ? body.examUrl.slice(0, 2000) : '',
+          requiresScreen: body.requiresScreen !== undefined,
+          requiresPhone: body.requiresPhone !== undefined,
+          requiresFace: body.requiresFace !== undefined,
+          requiresDocument: body.requiresDocument !== undefined,
         },
         fields
       )
