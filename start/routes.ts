@@ -7,6 +7,7 @@ const SessionApiController = () => import('#controllers/student/session_api_cont
 const ResultsController = () => import('#controllers/staff/results_controller')
 const ReportsController = () => import('#controllers/staff/reports_controller')
 const ShortReportsController = () => import('#controllers/staff/short_reports_controller')
+const StatisticsController = () => import('#controllers/staff/statistics_controller')
 const LinksController = () => import('#controllers/staff/links_controller')
 const ExamsController = () => import('#controllers/staff/exams_controller')
 
@@ -63,6 +64,8 @@ router
     router.get('/results', [ResultsController, 'index'])
     router.get('/results/export', [ResultsController, 'export'])
     router.get('/results/statement.pdf', [ResultsController, 'statement'])
+    router.get('/statistics', [StatisticsController, 'index'])
+    router.get('/statistics/exams.xlsx', [StatisticsController, 'examsXlsx'])
     router.get('/sessions/:id', [ReportsController, 'show'])
     router.get('/sessions/:id/progress', [ReportsController, 'progress'])
     router.get('/sessions/:id/short-report', [ShortReportsController, 'print'])

@@ -50,3 +50,17 @@ export const resultsFilterValidator = vine.create(
     size: vine.enum(['25', '50', '100']).optional().nullable(),
   })
 )
+
+/** A calendar day as an <input type="date"> sends it. */
+const localDate = () => vine.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().nullable()
+
+/** The statistics page's filters (seed 003 §4): a range of days, an exam, a group, a discipline. */
+export const statisticsFilterValidator = vine.create(
+  vine.object({
+    from: localDate(),
+    to: localDate(),
+    exam: listId(),
+    group: listId(),
+    discipline: listId(),
+  })
+)
