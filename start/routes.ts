@@ -230,6 +230,18 @@ router
     router.post('/lti/courses/:id/roster', [LtiCoursesController, 'roster']).where('id', router.matchers.number())
     router.post('/lti/courses/:id/grades', [LtiCoursesController, 'grades']).where('id', router.matchers.number())
     router.post('/lti/courses/:id/exam', [LtiCoursesController, 'exam']).where('id', router.matchers.number())
+    router.post('/lti/grades/:session/retry', [LtiCoursesController, 'retryGrade'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin'] }))
+
+/* E-mail (issue 11, O2): the SMTP server's settings, a test e-mail and the outbox log (admins). */
+const MailController = () => import('#controllers/staff/mail_controller')
+router
+  .group(() => {
+    router.get('/mail', [MailController, 'index'])
+    router.post('/mail', [MailController, 'update'])
+    router.post('/mail/test', [MailController, 'test'])
   })
   .prefix('/staff')
   .use(middleware.staff({ roles: ['admin'] }))

@@ -142,9 +142,24 @@ export async function statistics(filters: StatisticsFilters, scope: StaffScope, 
   return { days, hours, checks, reconnected, exams, total: days.reduce((sum, day) => sum + day.n, 0) }
 }
 
-/** Bars of an SVG chart: each value's height in a box of `height`, and the scale's top (a round number). */
-export function bars(values: number[], height: number) {
+/** The drawing box of a chart (SVG units; the chart scales to its card, text keeps its shape). */
+export const CHART = { width: 560, height: 200, left: 32, base: 172 }
+
+/**
+ * An SVG bar chart's geometry: each value's bar in a box of CHART.width, the scale's top (a
+ * round number) and up to `labels` evenly spaced labels under the bars.
+ */
+export function chart(values: number[], names: string[], labels: number) {
   const max = Math.max(0, ...values)
-  const top = max <= 5 ? 5 : Math.ceil(max / 10 ** Math.floor(Math.log10(max))) * 10 ** Math.floor(Math.log10(max))
-  return { top, heights: values.map((value) => (top ? Math.round((value / top) * height) : 0)) }
+  const power = max > 0 ? 10 ** Math.floor(Math.log10(max)) : 1
+  const top = max <= 5 ? 5 : Math.ceil(max / power) * power
+  const slot = (CHART.width - CHART.left) / Math.max(1, values.length)
+  const room = CHART.base - 12
+  const bars = values.map((n, i) => {
+    const height = Math.round((n / top) * room)
+    return { x: Math.round((CHART.left + i * slot + slot * 0.15) * 10) / 10, y: CHART.base - height, width: Math.max(1, Math.round(slot * 0.7 * 10) / 10), height, n, name: names[i] }
+  })
+  const every = Math.max(1, Math.ceil(values.length / labels))
+  const ticks = bars.filter((_, i) => i % every === 0).map((bar) => ({ x: Math.round((bar.x + bar.width / 2) * 10) / 10, text: bar.name }))
+  return { ...CHART, top, bars, ticks }
 }

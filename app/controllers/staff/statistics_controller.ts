@@ -7,7 +7,7 @@ import { recordAction } from '#actions/audit/record_action'
 import { validateQuery } from '#validators/request_input'
 import { statisticsFilterValidator } from '#validators/staff'
 import { scopeOf, type StaffScope } from '#services/staff_scope'
-import { bars, defaultRange, examReport, statistics, type StatisticsFilters } from '#actions/statistics/statistics'
+import { chart, defaultRange, examReport, statistics, type StatisticsFilters } from '#actions/statistics/statistics'
 
 /** Days one page may cover (a year and a bit). */
 const MAX_DAYS = 400
@@ -45,8 +45,9 @@ export default class StatisticsController {
     return ctx.view.render('pages/staff/statistics', {
       filters,
       stats,
-      dayBars: bars(stats.days.map((day) => day.n), 160),
-      hourBars: bars(stats.hours.map((hour) => hour.n), 160),
+      /* Days labelled as dd.MM, at most 8 of them; hours every third. */
+      dayChart: chart(stats.days.map((day) => day.n), stats.days.map((day) => DateTime.fromISO(day.day).toFormat('dd.MM')), 8),
+      hourChart: chart(stats.hours.map((hour) => hour.n), stats.hours.map((hour) => String(hour.hour)), 8),
       ...(await choices(scope)),
       examTitle: (exam: Record<string, string | null>) => exam[`title_${ctx.i18n.locale}`] || exam.title_ru || exam.title_kk || exam.title_en || exam.title,
       query,
