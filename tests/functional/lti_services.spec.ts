@@ -395,6 +395,31 @@ test.group('LTI services: grades back (AGS)', (group) => {
     assert.include(page, 'data-post-state="delivered"')
   })
 
+  test('a score whose tries ran out is shown as failed and sent again from the courses page', async ({ assert }) => {
+    const { session, client, csrf } = await lmsSession({ gradesBack: true })
+    platform.failNextScores = Array(8).fill(503)
+    await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'accepted', comment: '' })
+    for (let i = 0; i < 8; i++) await deliverDueGrades({ retryBaseMs: 0 })
+    assert.lengthOf(platform.scores, 0)
+    const failed = await (await client.request('/staff/lti/courses')).text()
+    assert.include(failed, 'data-post-state="failed"')
+    assert.include(failed, `/staff/lti/grades/${session.publicId}/retry`)
+
+    const retried = await post(client, `/staff/lti/grades/${session.publicId}/retry`, { _csrf: csrf })
+    assert.equal(retried.status, 302)
+    assert.equal(await deliverDueGrades({ retryBaseMs: 0 }), 1)
+    assert.lengthOf(platform.scores, 1)
+    assert.exists(await AuditEntry.query().where({ action: 'lti.grade_retry', subjectId: session.publicId }).first())
+    /* Delivered now: nothing left to send again. */
+    const again = await client.request(`/staff/lti/grades/${session.publicId}/retry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json' },
+      body: new URLSearchParams({ _csrf: csrf }).toString(),
+    })
+    assert.equal(again.status, 404)
+    assert.equal((await again.json()).error.code, 'LTI_GRADE_POST_NOT_FOUND')
+  })
+
   test('with the exam not sending grades, a decision posts nothing', async ({ assert }) => {
     const { session, client, csrf } = await lmsSession({ gradesBack: false })
     await post(client, `/staff/sessions/${session.publicId}/decision`, { _csrf: csrf, decision: 'rejected', comment: 'x' })

@@ -6,6 +6,7 @@ import Exam from '#models/exam'
 import LtiResourceLink from '#models/lti_resource_link'
 import { appendEntry, type Actor } from '#actions/audit/record_action'
 import { importRoster } from '#actions/lti/nrps_import'
+import { queueGradesBack } from '#actions/lti/ags_grades'
 import { idParam, validateForm } from '#validators/request_input'
 import { gradesBackValidator, linkExamValidator } from '#validators/lti_services'
 
@@ -138,5 +139,30 @@ export default class LtiCoursesController {
     }
     ctx.session.flash('ltiNotice', 'exam_bound')
     return ctx.response.redirect(`/staff/lti/courses#link-${link.id}`)
+  }
+
+  /** Sends a session's score again after its tries ran out (the gradebook was down, a setting was wrong). */
+  async retryGrade(ctx: HttpContext) {
+    const publicId = String(ctx.params.session)
+    const session = /^[0-9a-f-]{36}$/i.test(publicId) ? await db.from('proctoring_sessions').where('public_id', publicId).first() : null
+    const last = session ? await db.from('lti_grade_posts').where('session_id', session.id).orderBy('id', 'desc').first() : null
+    /* Only a score whose last try failed for good: one delivered or still retrying is left alone. */
+    if (!session || !last || last.delivered_at || last.next_try_at) throw AppError.notFound('LTI_GRADE_POST_NOT_FOUND')
+    const queued = await db.transaction(async (trx) => {
+      const job = await queueGradesBack(trx, session.id)
+      if (job) {
+        await appendEntry(trx, actorOf(ctx), {
+          action: 'lti.grade_retry',
+          subjectType: 'session',
+          subjectId: session.public_id,
+          details: { lastAttempt: last.attempt, lastError: last.error },
+          ip: ctx.request.ip(),
+        })
+      }
+      return job
+    })
+    if (!queued) throw AppError.notFound('LTI_GRADE_POST_NOT_FOUND')
+    ctx.session.flash('ltiNotice', 'grade_retry')
+    return ctx.response.redirect('/staff/lti/courses#grade-posts')
   }
 }
