@@ -49,6 +49,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   WEBHOOK_RETRY_BASE_MS: Env.schema.number.optional(),
   WEBHOOK_MAX_ATTEMPTS: Env.schema.number.optional(),
   WEBHOOK_TIMEOUT_MS: Env.schema.number.optional(),
+  /** E-mail (the SMTP server is set in the panel): pause before the 2nd try in ms, doubled each time (default 60000); tries in all (default 6); each try's timeout in ms (default 20000). */
+  MAIL_RETRY_BASE_MS: Env.schema.number.optional(),
+  MAIL_MAX_ATTEMPTS: Env.schema.number.optional(),
+  MAIL_TIMEOUT_MS: Env.schema.number.optional(),
   /** LTI 1.3: seconds of clock difference allowed on a platform's token times (exp, iat; default 60). */
   LTI_CLOCK_SKEW_SECONDS: Env.schema.number.optional(),
 })

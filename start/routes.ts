@@ -70,6 +70,7 @@ router
     router.get('/sessions/:id/progress', [ReportsController, 'progress'])
     router.get('/sessions/:id/short-report', [ShortReportsController, 'print'])
     router.get('/sessions/:id/short-report.pdf', [ShortReportsController, 'pdf'])
+    router.post('/sessions/:id/short-report/email', [ShortReportsController, 'email'])
     router.get('/recordings/:id/media', [ReportsController, 'media'])
     router.get('/photos/:id', [ReportsController, 'photo'])
   })

@@ -10,6 +10,7 @@ import { closeAbandonedSessions } from '#actions/sessions/close_abandoned'
 import { sweepStaffSessions } from '#actions/auth/sweep_sessions'
 import { deliverDueGrades } from '#actions/lti/ags_grades'
 import { deliverDueWebhooks } from '#services/webhooks'
+import { deliverDueMail } from '#services/mail/outbox'
 
 function every(expression: string, name: string, job: () => Promise<unknown>) {
   /* With several web processes (bin/server.ts), the first one runs the schedule. */
@@ -34,6 +35,9 @@ every(env.get('SWEEP_CRON', '*/10 * * * * *'), 'close_abandoned_sessions', close
 
 /* Webhooks to other systems that are due (first tries and retries); see app/services/webhooks.ts. */
 every('*/2 * * * * *', 'deliver_webhooks', deliverDueWebhooks)
+
+/* E-mail in the outbox that is due (first tries and retries); see app/services/mail/outbox.ts. */
+every('*/2 * * * * *', 'deliver_mail', deliverDueMail)
 
 /* LTI grades back to course gradebooks that are due (first tries and retries); see app/actions/lti/ags_grades.ts. */
 every('*/2 * * * * *', 'deliver_lti_grades', deliverDueGrades)
