@@ -90,8 +90,9 @@ test.group('LTI services: dynamic registration', (group) => {
     assert.equal(path, pasted.replace('/lti/register', '/staff/lti/register'))
     const shown = await client.request(path)
     assert.equal(shown.status, 200)
-    /* The platform may show the page in its frame; nobody else may. */
-    assert.include(shown.headers.get('content-security-policy') ?? '', `frame-ancestors ${platform.issuer}`)
+    /* The page with the Register button is never framed (nobody can cover it). */
+    assert.include(shown.headers.get('content-security-policy') ?? '', "frame-ancestors 'none'")
+    assert.equal(shown.headers.get('x-frame-options'), 'DENY')
     const page = await shown.text()
     assert.include(page, `Moodle 5.0 (localhost:${platform.port})`)
     assert.include(page, `${baseUrl()}/lti/launch`)
