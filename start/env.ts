@@ -55,4 +55,6 @@ export default await Env.create(new URL('../', import.meta.url), {
   MAIL_TIMEOUT_MS: Env.schema.number.optional(),
   /** LTI 1.3: seconds of clock difference allowed on a platform's token times (exp, iat; default 60). */
   LTI_CLOCK_SKEW_SECONDS: Env.schema.number.optional(),
+  /** The daily digest to admins (O1): when it goes out, "HH:mm" local time (default 07:00), or "off". */
+  DIGEST_AT: Env.schema.string.optional(),
 })

@@ -11,6 +11,7 @@ import { sweepStaffSessions } from '#actions/auth/sweep_sessions'
 import { deliverDueGrades } from '#actions/lti/ags_grades'
 import { deliverDueWebhooks } from '#services/webhooks'
 import { deliverDueMail } from '#services/mail/outbox'
+import { sendDailyDigest } from '#actions/mail/daily_digest'
 
 function every(expression: string, name: string, job: () => Promise<unknown>) {
   /* With several web processes (bin/server.ts), the first one runs the schedule. */
@@ -38,6 +39,9 @@ every('*/2 * * * * *', 'deliver_webhooks', deliverDueWebhooks)
 
 /* E-mail in the outbox that is due (first tries and retries); see app/services/mail/outbox.ts. */
 every('*/2 * * * * *', 'deliver_mail', deliverDueMail)
+
+/* The daily digest to admins (O1): asked every minute, sent once a day from DIGEST_AT on (app/actions/mail/daily_digest.ts). */
+every('0 * * * * *', 'daily_digest', () => sendDailyDigest())
 
 /* LTI grades back to course gradebooks that are due (first tries and retries); see app/actions/lti/ags_grades.ts. */
 every('*/2 * * * * *', 'deliver_lti_grades', deliverDueGrades)

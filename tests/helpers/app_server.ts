@@ -38,6 +38,8 @@ class AppProcess {
         /* One web process unless a test asks for more (the load test runs one per core). */
         WEB_PROCESSES: '1',
         LOG_LEVEL: 'warn',
+        /* No daily digest from the test servers: a run past 07:00 would otherwise put one in the outbox of any test that set up mail. */
+        DIGEST_AT: 'off',
         ...this.extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
