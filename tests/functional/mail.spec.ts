@@ -1,4 +1,13 @@
 import { test } from '@japa/runner'
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import Candidate from '#models/candidate'
+import { dataDir } from '#config/paths'
+import { analysisFinding, endedAfter, loggedIn, studentInExam } from '#tests/helpers/report'
 import db from '@adonisjs/lucid/services/db'
 import encryption from '@adonisjs/core/services/encryption'
 import env from '#start/env'
@@ -238,5 +247,81 @@ test.group('E-mail settings and the outbox (issue 11, O2)', (group) => {
     }
     const { client } = await admin('en')
     assert.include(await (await client.request('/staff/results')).text(), 'href="/staff/mail"')
+  })
+})
+
+test.group('The short report by e-mail (issue 11, P5)', (group) => {
+  group.each.setup(fresh)
+
+  test('the short report arrives at the SMTP server with its PDF attached, in the viewer\'s language, and the send is archived', async ({ assert }) => {
+    const smtp = await startSmtpServer()
+    try {
+      const { client, csrf } = await admin('en')
+      await post(client, '/staff/mail', { _csrf: csrf, ...settingsFor(smtp.port) })
+      const { session, origin } = await studentInExam({ titleKk: 'Анатомия: аралық бақылау' })
+      await Candidate.query().where('id', session.candidateId).update({ fullName: 'Әлібек Қанатұлы', iin: null })
+      await analysisFinding(session, origin, 'no_face', 60, 120)
+      await endedAfter(session, origin, 600)
+
+      const proctor = await loggedIn('proctor', 'kk')
+      const view = await (await proctor.request(`/staff/sessions/${session.publicId}/short-report`)).text()
+      assert.include(view, 'Поштамен жіберу')
+      assert.include(view, `action="/staff/sessions/${session.publicId}/short-report/email"`)
+      const sent = await post(proctor, `/staff/sessions/${session.publicId}/short-report/email`, { _csrf: csrfOf(view), to: 'dean@university.kz' })
+      assert.equal(sent.status, 302)
+      assert.equal(sent.headers.get('location'), `/staff/sessions/${session.publicId}/short-report#title-email`)
+      const after = await (await proctor.request(`/staff/sessions/${session.publicId}/short-report`)).text()
+      assert.include(after, 'Қысқа есеп dean@university.kz мекенжайына кезекке қойылды')
+
+      /* Queued; the scheduler's next run sends it. */
+      const queued = await OutboxMessage.query().firstOrFail()
+      assert.equal(queued.kind, 'short_report')
+      assert.equal(queued.language, 'kk')
+      assert.isTrue(existsSync(join(dataDir, queued.attachmentPath!)))
+      assert.equal(await deliverDueMail(), 1)
+      assert.lengthOf(smtp.received, 1)
+      const { envelope, mail } = smtp.received[0]
+      assert.deepEqual(envelope.to, ['dean@university.kz'])
+      assert.equal(mail.subject, 'Қысқа есеп: Әлібек Қанатұлы, Анатомия: аралық бақылау')
+      assert.lengthOf(mail.attachments, 1)
+      const [pdf] = mail.attachments
+      assert.equal(pdf.contentType, 'application/pdf')
+      assert.equal(pdf.filename, 'Әлібек-Қанатұлы.pdf')
+      assert.equal(pdf.content.subarray(0, 5).toString(), '%PDF-')
+      const folder = await mkdtemp(join(tmpdir(), 'mailed-report-'))
+      try {
+        await writeFile(join(folder, 'r.pdf'), pdf.content)
+        const { stdout } = await promisify(execFile)('pdftotext', ['-layout', join(folder, 'r.pdf'), '-'])
+        const text = stdout.replace(/[ \t]+/g, ' ')
+        assert.include(text, 'Қысқа есеп')
+        assert.include(text, 'Әлібек Қанатұлы')
+        assert.include(text, 'Анатомия: аралық бақылау')
+      } finally {
+        await rm(folder, { recursive: true, force: true })
+      }
+      /* Sent: the file kept for it is gone, the log says so. */
+      const done = await OutboxMessage.findOrFail(queued.id)
+      assert.equal(done.status, 'sent')
+      assert.isFalse(existsSync(join(dataDir, queued.attachmentPath!)))
+      const entry = await AuditEntry.query().where({ action: 'report.email', subjectId: session.publicId }).firstOrFail()
+      assert.equal((entry.details as any).to, 'dean@university.kz')
+      assert.equal(entry.actorRole, 'proctor')
+    } finally {
+      await smtp.close()
+    }
+  })
+
+  test('without e-mail settings the print view says so, and a send is refused with MAIL_NOT_CONFIGURED', async ({ assert }) => {
+    const { session, origin } = await studentInExam()
+    await endedAfter(session, origin, 600)
+    const proctor = await loggedIn('proctor', 'en')
+    const view = await (await proctor.request(`/staff/sessions/${session.publicId}/short-report`)).text()
+    assert.include(view, 'E-mail is not set up yet (an administrator sets it on the E-mail page).')
+    assert.notInclude(view, '/short-report/email')
+    const response = await post(proctor, `/staff/sessions/${session.publicId}/short-report/email`, { _csrf: csrfOf(view), to: 'dean@university.kz' }, { accept: 'application/json' })
+    assert.equal(response.status, 409)
+    assert.equal((await response.json()).error.code, 'MAIL_NOT_CONFIGURED')
+    assert.lengthOf(await OutboxMessage.all(), 0)
+    assert.lengthOf(await AuditEntry.query().where({ action: 'report.email', subjectId: session.publicId }), 0)
   })
 })
