@@ -106,6 +106,7 @@ router
   .group(() => {
     router.get('/links', [LinksController, 'index'])
     router.post('/links', [LinksController, 'store'])
+    router.post('/links/email', [LinksController, 'email'])
     router.get('/links.xlsx', [LinksController, 'xlsx'])
     router.get('/links.csv', [LinksController, 'csv'])
     router.post('/links/:id/revoke', [LinksController, 'revoke'])

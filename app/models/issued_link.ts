@@ -36,6 +36,10 @@ export default class IssuedLink extends BaseModel {
   @column.dateTime()
   declare revokedAt: DateTime | null
 
+  /** The outbox message that carried this link to the candidate (links by e-mail), if it was sent. */
+  @column()
+  declare mailedOutboxId: number | null
+
   @column()
   declare revokedBy: number | null
 

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 
-export type OutboxKind = 'test' | 'short_report' | 'password_reset' | 'digest'
+export type OutboxKind = 'test' | 'short_report' | 'password_reset' | 'digest' | 'links'
 export type OutboxStatus = 'queued' | 'failed' | 'sent' | 'gave_up'
 
 /** One message the appliance sends, queued first, with where its delivery stands (app/services/mail/outbox.ts). */

@@ -12,6 +12,7 @@ import { issueLinks } from '#actions/links/issue_links'
 import { revokeLink } from '#actions/links/revoke_link'
 import { grantRetake } from '#actions/links/grant_retake'
 import { listLinks } from '#actions/links/list_links'
+import { mailLinks, mailStatusOf } from '#actions/links/mail_links'
 import { linksCsv, linksXlsx } from '#actions/links/export_links'
 import { idParam, validateForm, validateQuery } from '#validators/request_input'
 import { fieldError, issueLinksValidator, linksFilterValidator } from '#validators/links'
@@ -62,7 +63,10 @@ export default class LinksController {
     ])
     const examFilter = extra.examFilter ?? null
     const rows = await listLinks({ examId: examFilter })
+    const mailStatus = await mailStatusOf(rows.map((row) => row.link.mailedOutboxId ?? 0))
     return ctx.view.render('pages/staff/links', {
+      mailStatus,
+      mailedCounts: ctx.session?.flashMessages.get('linksMailed') ?? null,
       exams,
       /* Archived exams still filter the issued links, but no new link is issued for them. */
       issuableExams: exams.filter((exam) => !exam.archived),
@@ -117,6 +121,15 @@ export default class LinksController {
     const link = id ? await IssuedLink.find(id) : null
     if (!link) throw AppError.notFound('LINK_NOT_FOUND')
     return link
+  }
+
+  /** POST /staff/links/email: the listed links (of one exam, or all) to their candidates' addresses. */
+  async email(ctx: HttpContext) {
+    const { exam } = await validateForm(ctx.request, linksFilterValidator)
+    const counts = await mailLinks({ examId: exam ?? null }, actorOf(ctx), ctx.request.ip())
+    if (!isPlainForm(ctx)) return ctx.response.ok(counts)
+    ctx.session.flash('linksMailed', counts)
+    return ctx.response.redirect(exam ? `/staff/links?exam=${exam}` : '/staff/links')
   }
 
   async revoke(ctx: HttpContext) {
