@@ -10,6 +10,8 @@ import Candidate from '#models/candidate'
 import Exam from '#models/exam'
 import AuditEntry from '#models/audit_entry'
 import IdentityCheck from '#models/identity_check'
+import Recording from '#models/recording'
+import Attempt from '#models/attempt'
 import { dataDir } from '#config/paths'
 import { staffUser } from '#tests/helpers/fixtures'
 import { WebClient } from '#tests/helpers/http'
@@ -50,6 +52,12 @@ test.group('Short report (issue 11, P5)', () => {
     await mkdir(join(dataDir, 'photos'), { recursive: true })
     await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x480', '-frames:v', '1', join(dataDir, photoPath)])
     await IdentityCheck.create({ sessionId: session.id, kind: 'face', photoPath, result: 'accepted' })
+    /* Its webcam recording, processed (6 minutes at 1 frame a second): each violation gets a frame of it. */
+    const filePath = join('recordings', session.publicId, 'webcam.webm')
+    await mkdir(join(dataDir, 'recordings', session.publicId), { recursive: true })
+    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=1:duration=360', '-c:v', 'libvpx', '-g', '5', '-b:v', '100k', join(dataDir, filePath)])
+    const attempt = await Attempt.query().where('sessionId', session.id).firstOrFail()
+    await Recording.create({ sessionId: session.id, attemptId: attempt.id, stream: 'webcam', mimeType: 'video/webm', chunkCount: 1, bytes: 1, status: 'ready', filePath, analysedChunks: 0, analysedSeconds: 0 } as any)
     const proctor = await loggedIn('proctor', 'kk')
     const response = await proctor.request(`/staff/sessions/${session.publicId}/short-report.pdf`)
     assert.equal(response.status, 200)
@@ -79,6 +87,10 @@ test.group('Short report (issue 11, P5)', () => {
     /* The photo is in it, as an image of its own. */
     const { stdout: images } = await run('pdfimages', ['-list', join(folder, 'r.pdf')])
     assert.match(images, /\bimage\s+640\s+480\b|\bimage\s+480\s+360\b/)
+    /* And a frame of the webcam for each of the two violations, under their kinds and ranges. */
+    assert.lengthOf([...images.matchAll(/\bimage\s+320\s+240\b/g)], 2)
+    assert.include(text, 'Бұзушылықтардың суреттері')
+    assert.match(text, /Бет жоқ · 1:00–2:00/)
     await rm(folder, { recursive: true, force: true })
 
     const entry = await AuditEntry.query().where({ action: 'report.pdf', subjectType: 'session', subjectId: session.publicId }).first()

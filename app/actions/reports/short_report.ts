@@ -37,12 +37,21 @@ export type ShortReport = {
   decision: string
   face: { photoPath: string; at: DateTime; result: string } | null
   rows: LogRow[]
+  /** Where each attempt's webcam recording is (once processed) and where it starts on the exam clock. */
+  webcam: { attempt: number; filePath: string; offset: number }[]
 }
+
+/** Violations shown with a snapshot in the PDF, at most (each is a frame cut from the webcam recording). */
+export const SNAPSHOT_LIMIT = 12
 
 /** Reads what the short report shows: the session's facts, its score, its face check and its violation log. */
 export async function shortReportOf(session: ProctoringSession, locale: string): Promise<ShortReport> {
   await session.load((loader) => {
-    loader.load('exam').load('candidate', (candidate) => candidate.preload('group')).load('attempts', (a) => a.orderBy('number', 'asc'))
+    loader
+      .load('exam')
+      .load('candidate', (candidate) => candidate.preload('group'))
+      .load('attempts', (a) => a.orderBy('number', 'asc'))
+      .load('recordings')
   })
   const score = await scoreOf(session, session.exam)
   const loaded = await loadLogEvents(session.id, session.attempts)
@@ -68,6 +77,29 @@ export async function shortReportOf(session: ProctoringSession, locale: string):
     decision: session.decision,
     face: face ? { photoPath: face.photoPath, at: face.createdAt, result: face.result } : null,
     rows: buildViolationLog(loaded.events, origin, session.attempts),
+    webcam: session.recordings
+      .filter((recording) => recording.stream === 'webcam' && recording.status === 'ready' && recording.filePath)
+      .flatMap((recording) => {
+        const attempt = session.attempts.find((a) => a.id === recording.attemptId)
+        return attempt ? [{ attempt: attempt.number, filePath: recording.filePath!, offset: Math.max(0, attempt.startedAt.diff(origin).as('seconds')) }] : []
+      }),
+  }
+}
+
+/** A frame of the webcam recording at a violation's start (a JPEG), or null when there is none to cut. */
+async function snapshot(report: ShortReport, row: LogRow) {
+  const recording = report.webcam.find((r) => r.attempt === row.attempt) ?? (report.webcam.length === 1 ? report.webcam[0] : undefined)
+  if (!recording) return null
+  const at = Math.max(0, row.start - recording.offset)
+  try {
+    const { stdout } = await run(
+      'ffmpeg',
+      ['-v', 'error', '-ss', at.toFixed(2), '-i', join(dataDir, recording.filePath), '-frames:v', '1', '-vf', 'scale=320:-2', '-q:v', '5', '-f', 'mjpeg', 'pipe:1'],
+      { encoding: 'buffer', maxBuffer: 4 * 1024 * 1024 }
+    )
+    return stdout.length ? stdout : null
+  } catch {
+    return null
   }
 }
 
@@ -190,6 +222,30 @@ export async function shortReportPdf(report: ShortReport, t: Translate): Promise
     }
     line(Object.fromEntries(columns.map((c) => [c.key, c.label])), 'bold')
     for (const row of report.rows) line(shortReportRow(row, t), 'regular')
+
+    /* The photo report: a frame of the webcam at the start of each violation (the first SNAPSHOT_LIMIT). */
+    const shots = (await Promise.all(report.rows.slice(0, SNAPSHOT_LIMIT).map(async (row) => ({ row, image: await snapshot(report, row) })))).filter((shot) => shot.image)
+    if (shots.length) {
+      doc.moveDown(0.8).font('bold').fontSize(13).text(t('messages.short_report.snapshots'), left)
+      doc.moveDown(0.3)
+      const [cellWidth, imageHeight, gap] = [160, 100, 12]
+      let column = 0
+      let top = doc.y
+      for (const { row, image } of shots) {
+        if (column === 0 && top + imageHeight + 30 > doc.page.height - 48) {
+          doc.addPage()
+          top = doc.y
+        }
+        const x = left + column * (cellWidth + gap)
+        doc.image(image!, x, top, { fit: [cellWidth, imageHeight] })
+        const cells = shortReportRow(row, t)
+        doc.font('regular').fontSize(8).text(`${cells.kind} · ${cells.range}`, x, top + imageHeight + 3, { width: cellWidth })
+        column = (column + 1) % 3
+        if (column === 0) top += imageHeight + 30
+      }
+      doc.y = column === 0 ? top : top + imageHeight + 30
+      doc.x = left
+    }
   }
   doc.end()
   return done
