@@ -84,6 +84,13 @@ test.group('Pages under their Content-Security-Policy', (group) => {
       await page.waitForURL('**/staff/sessions/*')
       await page.waitForLoadState('networkidle')
 
+      /* The short report's print view (its print button is Alpine) and the statistics' server-drawn charts. */
+      await page.locator('a[href$="/short-report"]').click()
+      await page.waitForURL('**/short-report')
+      await page.waitForLoadState('networkidle')
+      await page.goto(`${server.url}/staff/statistics`)
+      await page.locator('[data-testid=chart-days], [data-testid=statistics-empty]').first().waitFor()
+
       /* Alpine (CSP build): issuing a link, then its Copy button says it copied. */
       await page.goto(`${server.url}/staff/links`)
       await page.locator('select[name="candidateIds[]"]').selectOption(String(candidate.id))
