@@ -19,6 +19,9 @@ router
   .group(() => {
     router.get('/login', [AuthController, 'show'])
     router.post('/login', [AuthController, 'login'])
+    /* "Forgot password" (P1): the same answer whether the address has an account or not; the link comes by e-mail. */
+    router.get('/login/forgot', [() => import('#controllers/password_reset_controller'), 'show'])
+    router.post('/login/forgot', [() => import('#controllers/password_reset_controller'), 'store'])
   })
   .use(middleware.guest())
 router.post('/logout', [AuthController, 'logout'])

@@ -39,3 +39,10 @@ export const reportMailValidator = vine.create(
     to: emailAddress(),
   })
 )
+
+/** "Forgot password": the address of a staff account. */
+export const forgotPasswordValidator = vine.create(
+  strictObject({
+    email: emailAddress(),
+  })
+)

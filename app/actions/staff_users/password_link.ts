@@ -23,9 +23,15 @@ function fingerprint(user: User) {
  */
 export async function issuePasswordLink(user: User, actor: Actor, ip?: string) {
   if (!user.active) throw AppError.conflict('USER_INACTIVE')
-  const expiresAt = Math.floor(DateTime.now().plus({ hours: PASSWORD_LINK_HOURS }).toSeconds())
+  const link = passwordLinkFor(user, PASSWORD_LINK_HOURS * 60)
+  await recordAction(actor, { action: 'staff_user.password_link', subjectType: 'user', subjectId: user.id, details: { email: user.email, expiresAt: link.expiresAt }, ip })
+  return link
+}
+
+/** The link itself (not archived: the caller archives why it was made), valid for `minutes`. */
+export function passwordLinkFor(user: User, minutes: number) {
+  const expiresAt = Math.floor(DateTime.now().plus({ minutes }).toSeconds())
   const payload = Buffer.from(JSON.stringify({ u: user.id, x: expiresAt, p: fingerprint(user) })).toString('base64url')
-  await recordAction(actor, { action: 'staff_user.password_link', subjectType: 'user', subjectId: user.id, details: { email: user.email, expiresAt }, ip })
   return { url: `${String(env.get('APP_URL')).replace(/\/+$/, '')}/staff/password/${payload}.${sign(PURPOSE, payload)}`, expiresAt }
 }
 

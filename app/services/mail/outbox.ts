@@ -166,6 +166,8 @@ async function deliver(row: OutboxMessage, options: { retryBaseMs: number; timeo
     row.lastError = (failure.detail ? `${failure.code}: ${failure.detail}` : failure.code).slice(0, 500)
     logger.warn({ outbox: row.id, attempt, error: row.lastError }, 'e-mail not sent')
   }
+  /* A password reset link is a key: not kept once the message is sent or given up. */
+  if ((row.status === 'sent' || row.status === 'gave_up') && row.kind === 'password_reset') row.bodyText = ''
   await row.save()
   if ((row.status === 'sent' || row.status === 'gave_up') && row.attachmentPath) {
     await rm(join(dataDir, row.attachmentPath), { force: true })
