@@ -69,6 +69,7 @@ router
     router.get('/results/statement.pdf', [ResultsController, 'statement'])
     router.get('/statistics', [StatisticsController, 'index'])
     router.get('/statistics/exams.xlsx', [StatisticsController, 'examsXlsx'])
+    router.get('/statistics/candidates.xlsx', [StatisticsController, 'candidatesXlsx'])
     router.get('/sessions/:id', [ReportsController, 'show'])
     router.get('/sessions/:id/progress', [ReportsController, 'progress'])
     router.get('/sessions/:id/short-report', [ShortReportsController, 'print'])

@@ -66,6 +66,20 @@ test.group('Statistics (issue 11, P7)', () => {
     const entry = await AuditEntry.query().where({ action: 'statistics.export', userId: user.id }).first()
     assert.isNotNull(entry)
 
+    /* Per candidate: the student of the first session (3 attempts: 2 reconnections) and the ПКН one. */
+    const people = await client.request(`/staff/statistics/candidates.xlsx?from=2026-03-01&to=2026-03-07&exam=${exam.id}`)
+    const sheet = new ExcelJS.Workbook()
+    await sheet.xlsx.load(Buffer.from(await people.arrayBuffer()) as any)
+    const byName = new Map<string, any[]>()
+    sheet.worksheets[0].eachRow((row, n) => {
+      if (n > 1) byName.set(String((row.values as any[])[1]).split(' ')[1], (row.values as any[]).slice(1))
+    })
+    assert.equal(byName.size, 6)
+    assert.deepEqual(byName.get('0')!.slice(3), [1, 1, 0, 50, 0, 2, 0, 0])
+    assert.deepEqual(byName.get('4')!.slice(3), [1, 1, 1, 70, 0, 0, 0, 0])
+    const page = await (await client.request(`/staff/statistics?from=2026-03-01&to=2026-03-07&exam=${exam.id}`)).text()
+    assert.lengthOf([...page.matchAll(/<tr data-candidate=/g)], 6)
+
     const empty = await (await client.request(`/staff/statistics?from=2020-01-01&to=2020-01-31&exam=${exam.id}`)).text()
     assert.include(empty, 'data-testid="statistics-empty"')
     assert.include(empty, 'No sessions began in these days.')

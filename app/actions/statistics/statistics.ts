@@ -11,6 +11,9 @@ import { limitSessionRows, type StaffScope } from '#services/staff_scope'
  */
 export type StatisticsFilters = { from: string; to: string; exam?: number | null; group?: number | null; discipline?: number | null }
 
+/** Candidates listed on the page (the download has them all). */
+export const CANDIDATES_SHOWN = 50
+
 /** The last 30 days up to today, unless the URL says otherwise. */
 export function defaultRange() {
   const today = DateTime.now().startOf('day')
@@ -131,15 +134,58 @@ export async function examReport(filters: StatisticsFilters, scope: StaffScope, 
   }))
 }
 
+/**
+ * Per candidate (seed 003 §4.5): their sessions in the range, how many ended and how many as ПКН,
+ * the average credibility, the violations counted toward limits, the reconnections, and the
+ * decisions. Most sessions first; `limit` for the page, none for the download.
+ */
+export async function candidateReport(filters: StatisticsFilters, scope: StaffScope, limit?: number) {
+  const query = sessions(filters, scope)
+    .leftJoin('groups as g', 'g.id', 'c.group_id')
+    .groupBy('c.id')
+    .select(
+      'c.id',
+      'c.full_name',
+      'c.iin',
+      'g.name as group_name',
+      db.raw('count(*) as sessions'),
+      db.raw("sum(case when s.status in ('finished', 'stopped') then 1 else 0 end) as finished"),
+      db.raw("sum(case when s.end_reason = 'violation_limit' then 1 else 0 end) as pkn"),
+      db.raw('round(avg(s.credibility), 1) as credibility'),
+      db.raw('sum(s.violation_count) as violations'),
+      db.raw('sum((select count(*) from attempts a where a.session_id = s.id and a.number > 1)) as reconnections'),
+      db.raw("sum(case when s.decision = 'accepted' then 1 else 0 end) as accepted"),
+      db.raw("sum(case when s.decision = 'rejected' then 1 else 0 end) as rejected")
+    )
+    .orderBy('sessions', 'desc')
+    .orderBy('c.full_name', 'asc')
+  if (limit) query.limit(limit)
+  return (await query).map((row: any) => ({
+    id: Number(row.id),
+    name: String(row.full_name),
+    iin: row.iin as string | null,
+    group: row.group_name as string | null,
+    sessions: Number(row.sessions),
+    finished: Number(row.finished),
+    pkn: Number(row.pkn),
+    credibility: row.credibility === null ? null : Number(row.credibility),
+    violations: Number(row.violations ?? 0),
+    reconnections: Number(row.reconnections ?? 0),
+    accepted: Number(row.accepted),
+    rejected: Number(row.rejected),
+  }))
+}
+
 export async function statistics(filters: StatisticsFilters, scope: StaffScope, locale: string) {
-  const [days, hours, checks, reconnected, exams] = await Promise.all([
+  const [days, hours, checks, reconnected, exams, candidates] = await Promise.all([
     byDay(filters, scope),
     byHour(filters, scope),
     connections(filters, scope),
     reconnections(filters, scope, locale),
     examReport(filters, scope, locale),
+    candidateReport(filters, scope, CANDIDATES_SHOWN),
   ])
-  return { days, hours, checks, reconnected, exams, total: days.reduce((sum, day) => sum + day.n, 0) }
+  return { days, hours, checks, reconnected, exams, candidates, total: days.reduce((sum, day) => sum + day.n, 0) }
 }
 
 /** The drawing box of a chart (SVG units; the chart scales to its card, text keeps its shape). */

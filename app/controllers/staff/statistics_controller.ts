@@ -7,7 +7,7 @@ import { recordAction } from '#actions/audit/record_action'
 import { validateQuery } from '#validators/request_input'
 import { statisticsFilterValidator } from '#validators/staff'
 import { scopeOf, type StaffScope } from '#services/staff_scope'
-import { chart, defaultRange, examReport, statistics, type StatisticsFilters } from '#actions/statistics/statistics'
+import { CANDIDATES_SHOWN, candidateReport, chart, defaultRange, examReport, statistics, type StatisticsFilters } from '#actions/statistics/statistics'
 
 /** Days one page may cover (a year and a bit). */
 const MAX_DAYS = 400
@@ -51,6 +51,7 @@ export default class StatisticsController {
       ...(await choices(scope)),
       examTitle: (exam: Record<string, string | null>) => exam[`title_${ctx.i18n.locale}`] || exam.title_ru || exam.title_kk || exam.title_en || exam.title,
       query,
+      candidatesShown: CANDIDATES_SHOWN,
       percent: (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : 0),
     })
   }
@@ -84,6 +85,41 @@ export default class StatisticsController {
     )
     ctx.response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
     ctx.response.header('Content-Disposition', `attachment; filename="exams-${filters.from}-${filters.to}.xlsx"`)
+    ctx.response.header('Cache-Control', 'private, no-store')
+    return ctx.response.send(Buffer.from(await book.xlsx.writeBuffer()))
+  }
+
+  /** GET /staff/statistics/candidates.xlsx: the report per candidate for the same filters (seed 003 §4.5), every candidate. Archived. */
+  async candidatesXlsx(ctx: HttpContext) {
+    const filters = await filtersOf(ctx)
+    const user = ctx.auth.use('web').user!
+    const rows = await candidateReport(filters, await scopeOf(user))
+    const t = (key: string) => ctx.i18n.t(key)
+    const book = new ExcelJS.Workbook()
+    const sheet = book.addWorksheet('Candidates')
+    sheet.columns = [
+      { header: t('messages.results.col_candidate'), width: 36 },
+      { header: t('messages.short_report.iin'), width: 14 },
+      { header: t('messages.results.col_group'), width: 14 },
+      { header: t('messages.statistics.col_sessions'), width: 10 },
+      { header: t('messages.statistics.col_finished'), width: 10 },
+      { header: t('messages.statistics.col_pkn'), width: 8 },
+      { header: t('messages.statistics.col_credibility'), width: 14 },
+      { header: t('messages.short_report.violations_counted'), width: 14 },
+      { header: t('messages.statistics.col_reconnections'), width: 14 },
+      { header: t('messages.decisions.accepted'), width: 10 },
+      { header: t('messages.decisions.rejected'), width: 12 },
+    ]
+    sheet.getRow(1).font = { bold: true }
+    for (const row of rows) {
+      sheet.addRow([row.name, row.iin ?? '', row.group ?? '', row.sessions, row.finished, row.pkn, row.credibility, row.violations, row.reconnections, row.accepted, row.rejected])
+    }
+    await recordAction(
+      { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
+      { action: 'statistics.candidates', details: { filters, rows: rows.length }, ip: ctx.request.ip() }
+    )
+    ctx.response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    ctx.response.header('Content-Disposition', `attachment; filename="candidates-${filters.from}-${filters.to}.xlsx"`)
     ctx.response.header('Cache-Control', 'private, no-store')
     return ctx.response.send(Buffer.from(await book.xlsx.writeBuffer()))
   }
