@@ -87,4 +87,20 @@ test.group('E-mail page at 1280x720 in kk, ru and en (issue 11, O2)', (group) =>
       await smtp.close()
     }
   })
+
+  test('the login page links to "Forgot your password?", whose page answers the same for any address, with the keyboard', async ({ assert }) => {
+    const page = await pages.browser.newPage()
+    for (const locale of LOCALES) {
+      await page.context().clearCookies()
+      await page.goto(`${pages.server.url}/login?lang=${locale}`)
+      await page.locator('a[href="/login/forgot"]').click()
+      await page.waitForURL('**/login/forgot')
+      await checkPage(page, `forgot-password-${locale}`, assert)
+      await page.locator('input[name=email]').focus()
+      await page.keyboard.type(`nobody-${locale}@university.kz`)
+      await page.keyboard.press('Enter')
+      await page.locator('[data-testid=reset-sent]').waitFor()
+      await checkPage(page, `forgot-password-sent-${locale}`, assert)
+    }
+  })
 })
