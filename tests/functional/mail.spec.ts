@@ -235,6 +235,24 @@ test.group('E-mail settings and the outbox (issue 11, O2)', (group) => {
     assert.include(page, 'Nothing has been sent yet.')
   })
 
+  test('the outbox names every kind of message and status in the viewer\'s language', async ({ assert }) => {
+    const kinds = ['test', 'short_report', 'password_reset', 'digest', 'links'] as const
+    const statuses = ['queued', 'failed', 'sent', 'gave_up'] as const
+    for (const [index, kind] of kinds.entries()) {
+      await OutboxMessage.create({
+        toAddress: `to${index}@university.kz`, subject: `Subject ${kind}`, kind, language: 'ru', bodyText: '-', attachmentPath: null, attachmentName: null,
+        status: statuses[index % statuses.length], attempts: 1, maxAttempts: 6, lastError: index % 4 === 1 ? 'MAIL_TIMEOUT: timed out' : null,
+        nextTryAt: Date.now() + 60_000, leasedUntil: null, sentAt: null, createdBy: null,
+      })
+    }
+    for (const language of ['kk', 'ru', 'en']) {
+      const { client } = await admin(language)
+      const page = await (await client.request('/staff/mail')).text()
+      assert.lengthOf(outboxRows(page), kinds.length)
+      assert.notMatch(page, /messages\.mail\.|errors\.MAIL/)
+    }
+  })
+
   test('proctors and auditors cannot open the e-mail page; admins see it in the menu', async ({ assert }) => {
     for (const role of ['proctor', 'auditor'] as const) {
       const { user, password } = await staffUser(role)
