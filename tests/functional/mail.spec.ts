@@ -205,6 +205,30 @@ test.group('E-mail settings and the outbox (issue 11, O2)', (group) => {
     }
   })
 
+  test('a TLS mode that does not fit the server is a clear TLS error in the log, and nothing is sent in clear', async ({ assert }) => {
+    /* TLS from the first byte to a server that speaks plain SMTP. */
+    const plain = await startSmtpServer()
+    /* STARTTLS required, and the server's certificate is one nobody signed. */
+    const selfSigned = await startSmtpServer({ starttls: true })
+    try {
+      const { client, csrf } = await admin('ru')
+      for (const [server, tlsMode] of [[plain, 'tls'], [selfSigned, 'starttls']] as const) {
+        await db.from('outbox').delete()
+        await post(client, '/staff/mail', { _csrf: csrf, ...settingsFor(server.port, { tlsMode }) })
+        await post(client, '/staff/mail/test', { _csrf: csrf, to: 'dean@university.kz' })
+        const row = await OutboxMessage.query().firstOrFail()
+        assert.equal(row.status, 'failed', tlsMode)
+        assert.match(row.lastError ?? '', /^MAIL_TLS_FAILED/, tlsMode)
+        const page = await (await client.request('/staff/mail')).text()
+        assert.include(page, 'Не удалось установить шифрованное соединение с SMTP-сервером: проверьте шифрование и порт.')
+        assert.lengthOf(server.received, 0)
+      }
+    } finally {
+      await plain.close()
+      await selfSigned.close()
+    }
+  })
+
   test('bad settings are refused field by field, the form keeps what was typed, and nothing changes', async ({ assert }) => {
     const { client, csrf } = await admin('en')
     const archived = (await AuditEntry.query().where('action', 'mail.settings')).length

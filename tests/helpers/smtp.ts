@@ -7,6 +7,8 @@ export type SmtpOptions = {
   refuseFirst?: number
   /** Require this login (AUTH PLAIN/LOGIN over the plain connection). */
   login?: { user: string; pass: string }
+  /** Offer STARTTLS, with smtp-server's own self-signed certificate (one no client trusts). */
+  starttls?: boolean
 }
 
 /**
@@ -19,7 +21,7 @@ export async function startSmtpServer(options: SmtpOptions = {}) {
   const waiters: (() => void)[] = []
   const server = new SMTPServer({
     logger: false,
-    disabledCommands: options.login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands: [...(options.starttls ? [] : ['STARTTLS']), ...(options.login ? [] : ['AUTH'])],
     authOptional: !options.login,
     allowInsecureAuth: true,
     onAuth(auth, _session, callback) {
