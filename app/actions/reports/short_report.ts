@@ -20,6 +20,23 @@ export const PDF_FONTS = {
   bold: '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
 }
 
+/**
+ * A PDF document with the fonts 'regular' and 'bold' (DejaVu Sans) registered, and the whole
+ * file once `doc.end()` is called.
+ */
+export function pdfDocument(options: PDFKit.PDFDocumentOptions) {
+  const doc = new PDFDocument(options)
+  const chunks: Buffer[] = []
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk))
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)))
+    doc.on('error', reject)
+  })
+  doc.registerFont('regular', PDF_FONTS.regular)
+  doc.registerFont('bold', PDF_FONTS.bold)
+  return { doc, done }
+}
+
 /** The short report (P5) of one session, as both its PDF and its print view show it. */
 export type ShortReport = {
   candidate: string
@@ -159,15 +176,7 @@ export function shortReportRow(row: LogRow, t: Translate) {
  */
 export async function shortReportPdf(report: ShortReport, t: Translate): Promise<Buffer> {
   const photo = report.face ? await photoJpeg(report.face.photoPath, 480) : null
-  const doc = new PDFDocument({ size: 'A4', margin: 48, info: { Title: `${t('messages.short_report.title')}: ${report.candidate}`, Author: t('messages.app.name') } })
-  const chunks: Buffer[] = []
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk))
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)))
-    doc.on('error', reject)
-  })
-  doc.registerFont('regular', PDF_FONTS.regular)
-  doc.registerFont('bold', PDF_FONTS.bold)
+  const { doc, done } = pdfDocument({ size: 'A4', margin: 48, info: { Title: `${t('messages.short_report.title')}: ${report.candidate}`, Author: t('messages.app.name') } })
   const width = doc.page.width - 96
   const left = 48
 

@@ -1,10 +1,9 @@
-import ExcelJS from 'exceljs'
-import PDFDocument from 'pdfkit'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { listResults, type ResultFilters, type ResultRow } from '#actions/reviews/list_results'
 import type { StaffScope } from '#services/staff_scope'
-import { PDF_FONTS } from '#actions/reports/short_report'
+import { pdfDocument } from '#actions/reports/short_report'
+import { xlsxFile } from '#services/downloads'
 
 /** Rows one export may hold; past it the filters must narrow the list (a whole year is 100,000 sessions). */
 export const EXPORT_MAX_ROWS = 20_000
@@ -57,29 +56,15 @@ const stamp = (time: DateTime | null) => (time ? time.toFormat('dd.MM.yyyy HH:mm
 
 /** The rows as an XLSX sheet, headings in the viewer's language; numbers stay numbers. */
 export async function resultsXlsx(rows: ExportRow[], words: ExportWords) {
-  const book = new ExcelJS.Workbook()
-  const sheet = book.addWorksheet('Results')
   const h = words.headings
-  sheet.columns = [
-    { header: h.candidate, width: 34 },
-    { header: h.iin, width: 14 },
-    { header: h.group, width: 14 },
-    { header: h.exam, width: 34 },
-    { header: h.status, width: 14 },
-    { header: h.start, width: 20 },
-    { header: h.end, width: 20 },
-    { header: h.credibility, width: 12 },
-    { header: h.violations, width: 12 },
-    { header: h.decision, width: 22 },
-    { header: h.decidedBy, width: 26 },
-    { header: h.decidedAt, width: 20 },
-    { header: h.viewed, width: 20 },
-    { header: h.report, width: 70 },
+  const columns: [string, number][] = [
+    [h.candidate, 34], [h.iin, 14], [h.group, 14], [h.exam, 34], [h.status, 14], [h.start, 20], [h.end, 20],
+    [h.credibility, 12], [h.violations, 12], [h.decision, 22], [h.decidedBy, 26], [h.decidedAt, 20], [h.viewed, 20], [h.report, 70],
   ]
-  sheet.getRow(1).font = { bold: true }
-  sheet.views = [{ state: 'frozen', ySplit: 1 }]
-  for (const row of rows) {
-    sheet.addRow([
+  return xlsxFile(
+    'Results',
+    columns.map(([header, width]) => ({ header, width })),
+    rows.map((row) => [
       row.candidateName,
       row.iin ?? '',
       row.groupName ?? '',
@@ -95,8 +80,7 @@ export async function resultsXlsx(rows: ExportRow[], words: ExportWords) {
       stamp(row.viewedAt),
       words.reportUrl(row.publicId),
     ])
-  }
-  return Buffer.from(await book.xlsx.writeBuffer())
+  )
 }
 
 export type StatementWords = ExportWords & { title: string; subtitle: string; made: string; none: string }
@@ -107,15 +91,7 @@ export type StatementWords = ExportWords & { title: string; subtitle: string; ma
  * and who decided, repeated headings on each page, and who made it and when at the foot.
  */
 export async function statementPdf(rows: ExportRow[], words: StatementWords): Promise<Buffer> {
-  const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: 36, info: { Title: words.title } })
-  const chunks: Buffer[] = []
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk))
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)))
-    doc.on('error', reject)
-  })
-  doc.registerFont('regular', PDF_FONTS.regular)
-  doc.registerFont('bold', PDF_FONTS.bold)
+  const { doc, done } = pdfDocument({ size: 'A4', layout: 'landscape', margin: 36, info: { Title: words.title } })
   const h = words.headings
   const columns = [
     { label: '№', width: 28, cell: (_row: ExportRow, i: number) => String(i + 1) },

@@ -8,6 +8,7 @@ import { resultsFilterValidator } from '#validators/staff'
 import { scopeOf } from '#services/staff_scope'
 import env from '#start/env'
 import AppError from '#exceptions/app_error'
+import { sendDownload, XLSX_TYPE } from '#services/downloads'
 import { recordAction } from '#actions/audit/record_action'
 import { EXPORT_MAX_ROWS, exportRows, resultsXlsx, statementPdf } from '#actions/reviews/export_results'
 import { listResults, listResultsByStudent, PAGE_SIZES, type ResultFilters, type ResultRow, type ResultSort } from '#actions/reviews/list_results'
@@ -200,10 +201,7 @@ export default class ResultsController {
   async export(ctx: HttpContext) {
     const { rows, words } = await this.exported(ctx, 'results.export')
     const file = await resultsXlsx(rows, words)
-    ctx.response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-    ctx.response.header('Content-Disposition', `attachment; filename="results-${new Date().toISOString().slice(0, 10)}.xlsx"`)
-    ctx.response.header('Cache-Control', 'private, no-store')
-    return ctx.response.send(file)
+    return sendDownload(ctx.response, { type: XLSX_TYPE, name: `results-${new Date().toISOString().slice(0, 10)}.xlsx`, body: file })
   }
 
   /**
@@ -232,9 +230,6 @@ export default class ResultsController {
       made,
       none: t('messages.results.no_matches'),
     })
-    ctx.response.header('Content-Type', 'application/pdf')
-    ctx.response.header('Content-Disposition', `attachment; filename="statement-${new Date().toISOString().slice(0, 10)}.pdf"`)
-    ctx.response.header('Cache-Control', 'private, no-store')
-    return ctx.response.send(file)
+    return sendDownload(ctx.response, { type: 'application/pdf', name: `statement-${new Date().toISOString().slice(0, 10)}.pdf`, body: file })
   }
 }

@@ -1,8 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import ExcelJS from 'exceljs'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import AppError from '#exceptions/app_error'
+import { sendDownload, xlsxFile, XLSX_TYPE } from '#services/downloads'
 import { recordAction } from '#actions/audit/record_action'
 import { validateQuery } from '#validators/request_input'
 import { statisticsFilterValidator } from '#validators/staff'
@@ -56,71 +56,50 @@ export default class StatisticsController {
     })
   }
 
-  /** GET /staff/statistics/exams.xlsx: the detailed report per exam for the same filters (seed 003 §4.6). Archived. */
-  async examsXlsx(ctx: HttpContext) {
+  /** A report of the page as an XLSX download for the same filters, archived as `action` with the filters and its size. */
+  private async spreadsheet(
+    ctx: HttpContext,
+    action: string,
+    file: string,
+    build: (filters: StatisticsFilters, scope: StaffScope, t: (key: string) => string) => Promise<{ columns: [string, number][]; rows: unknown[][] }>
+  ) {
     const filters = await filtersOf(ctx)
     const user = ctx.auth.use('web').user!
-    const rows = await examReport(filters, await scopeOf(user), ctx.i18n.locale)
-    const t = (key: string) => ctx.i18n.t(key)
-    const book = new ExcelJS.Workbook()
-    const sheet = book.addWorksheet('Exams')
-    sheet.columns = [
-      { header: t('messages.results.col_exam'), width: 40 },
-      { header: t('messages.statistics.col_sessions'), width: 12 },
-      { header: t('messages.statistics.col_finished'), width: 12 },
-      { header: t('messages.statistics.col_in_progress'), width: 12 },
-      { header: t('messages.statistics.col_pkn'), width: 10 },
-      { header: t('messages.decisions.accepted'), width: 12 },
-      { header: t('messages.decisions.rejected'), width: 12 },
-      { header: t('messages.decisions.review'), width: 14 },
-      { header: t('messages.statistics.col_credibility'), width: 14 },
-    ]
-    sheet.getRow(1).font = { bold: true }
-    for (const row of rows) {
-      sheet.addRow([row.title, row.sessions, row.finished, row.inProgress, row.pkn, row.accepted, row.rejected, row.review, row.credibility])
-    }
+    const { columns, rows } = await build(filters, await scopeOf(user), (key) => ctx.i18n.t(key))
+    const body = await xlsxFile(file, columns.map(([header, width]) => ({ header, width })), rows)
     await recordAction(
       { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
-      { action: 'statistics.export', details: { filters, rows: rows.length }, ip: ctx.request.ip() }
+      { action, details: { filters, rows: rows.length }, ip: ctx.request.ip() }
     )
-    ctx.response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-    ctx.response.header('Content-Disposition', `attachment; filename="exams-${filters.from}-${filters.to}.xlsx"`)
-    ctx.response.header('Cache-Control', 'private, no-store')
-    return ctx.response.send(Buffer.from(await book.xlsx.writeBuffer()))
+    return sendDownload(ctx.response, { type: XLSX_TYPE, name: `${file.toLowerCase()}-${filters.from}-${filters.to}.xlsx`, body })
   }
 
-  /** GET /staff/statistics/candidates.xlsx: the report per candidate for the same filters (seed 003 §4.5), every candidate. Archived. */
+  /** GET /staff/statistics/exams.xlsx: the detailed report per exam (seed 003 §4.6). */
+  async examsXlsx(ctx: HttpContext) {
+    return this.spreadsheet(ctx, 'statistics.export', 'Exams', async (filters, scope, t) => ({
+      columns: [
+        [t('messages.results.col_exam'), 40], [t('messages.statistics.col_sessions'), 12], [t('messages.statistics.col_finished'), 12],
+        [t('messages.statistics.col_in_progress'), 12], [t('messages.statistics.col_pkn'), 10], [t('messages.decisions.accepted'), 12],
+        [t('messages.decisions.rejected'), 12], [t('messages.decisions.review'), 14], [t('messages.statistics.col_credibility'), 14],
+      ],
+      rows: (await examReport(filters, scope, ctx.i18n.locale)).map((row) => [
+        row.title, row.sessions, row.finished, row.inProgress, row.pkn, row.accepted, row.rejected, row.review, row.credibility,
+      ]),
+    }))
+  }
+
+  /** GET /staff/statistics/candidates.xlsx: the report per candidate (seed 003 §4.5), every candidate. */
   async candidatesXlsx(ctx: HttpContext) {
-    const filters = await filtersOf(ctx)
-    const user = ctx.auth.use('web').user!
-    const rows = await candidateReport(filters, await scopeOf(user))
-    const t = (key: string) => ctx.i18n.t(key)
-    const book = new ExcelJS.Workbook()
-    const sheet = book.addWorksheet('Candidates')
-    sheet.columns = [
-      { header: t('messages.results.col_candidate'), width: 36 },
-      { header: t('messages.short_report.iin'), width: 14 },
-      { header: t('messages.results.col_group'), width: 14 },
-      { header: t('messages.statistics.col_sessions'), width: 10 },
-      { header: t('messages.statistics.col_finished'), width: 10 },
-      { header: t('messages.statistics.col_pkn'), width: 8 },
-      { header: t('messages.statistics.col_credibility'), width: 14 },
-      { header: t('messages.short_report.violations_counted'), width: 14 },
-      { header: t('messages.statistics.col_reconnections'), width: 14 },
-      { header: t('messages.decisions.accepted'), width: 10 },
-      { header: t('messages.decisions.rejected'), width: 12 },
-    ]
-    sheet.getRow(1).font = { bold: true }
-    for (const row of rows) {
-      sheet.addRow([row.name, row.iin ?? '', row.group ?? '', row.sessions, row.finished, row.pkn, row.credibility, row.violations, row.reconnections, row.accepted, row.rejected])
-    }
-    await recordAction(
-      { userId: user.id, name: user.fullName, iin: user.iin, role: user.role },
-      { action: 'statistics.candidates', details: { filters, rows: rows.length }, ip: ctx.request.ip() }
-    )
-    ctx.response.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-    ctx.response.header('Content-Disposition', `attachment; filename="candidates-${filters.from}-${filters.to}.xlsx"`)
-    ctx.response.header('Cache-Control', 'private, no-store')
-    return ctx.response.send(Buffer.from(await book.xlsx.writeBuffer()))
+    return this.spreadsheet(ctx, 'statistics.candidates', 'Candidates', async (filters, scope, t) => ({
+      columns: [
+        [t('messages.results.col_candidate'), 36], [t('messages.short_report.iin'), 14], [t('messages.results.col_group'), 14],
+        [t('messages.statistics.col_sessions'), 10], [t('messages.statistics.col_finished'), 10], [t('messages.statistics.col_pkn'), 8],
+        [t('messages.statistics.col_credibility'), 14], [t('messages.short_report.violations_counted'), 14],
+        [t('messages.statistics.col_reconnections'), 14], [t('messages.decisions.accepted'), 10], [t('messages.decisions.rejected'), 12],
+      ],
+      rows: (await candidateReport(filters, scope)).map((row) => [
+        row.name, row.iin ?? '', row.group ?? '', row.sessions, row.finished, row.pkn, row.credibility, row.violations, row.reconnections, row.accepted, row.rejected,
+      ]),
+    }))
   }
 }
