@@ -3,6 +3,8 @@ import db from '@adonisjs/lucid/services/db'
 import Job from '#models/job'
 import { sqlTime } from '#services/sql_time'
 import type { Database } from '#services/sqlite_direct'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { JobQueue } from '#worker/queue'
 
 /**
  * The persistent job queue, a table in the app's own database. The app puts jobs in;
@@ -57,4 +59,49 @@ export function enqueueWithin(
        VALUES (?, ?, ?, 'queued', 0, ?, ?, 0, ?, ?)`
     )
     .run(type, JSON.stringify(payload), options.uniqueKey, options.maxAttempts ?? 5, Date.now(), now, now)
+}
+
+/**
+ * The jobs the web app runs itself (webhooks, LTI grades): leases every due job of `type` and
+ * runs them one after another. A read comes first: with nothing due (nearly always), the
+ * scheduler's run every few seconds takes no write lock.
+ */
+export async function runDueJobs(type: string, leaseMs: number, run: (job: Job) => Promise<unknown>) {
+  const now = Date.now()
+  const due = await db
+    .from('jobs')
+    .where('type', type)
+    .where((q) => q.where((w) => w.where('status', 'queued').where('run_at', '<=', now)).orWhere((w) => w.where('status', 'running').where('leased_until', '<', now)))
+    .select('id')
+    .first()
+  if (!due) return 0
+  const queue = new JobQueue(undefined, leaseMs)
+  let count = 0
+  for (;;) {
+    const job = await queue.lease([type])
+    if (!job) return count
+    await run(job)
+    count++
+  }
+}
+
+/** After one try of such a job: when to try again (base x 2^(try-1)), or null when it is done or out of tries. */
+export function nextTryOf(job: Job, retryBaseMs: number, outcome: { done: boolean; final?: boolean }) {
+  if (outcome.done || outcome.final || job.attempts >= job.maxAttempts) return null
+  return DateTime.now().plus({ milliseconds: retryBaseMs * 2 ** (job.attempts - 1) })
+}
+
+/** Marks a leased job done, due again at `nextTry`, or failed, in the transaction that logged its try. */
+export function settleJob(trx: TransactionClientContract, job: Job, outcome: { done: boolean; nextTry: DateTime | null; error: string | null }) {
+  return trx
+    .from('jobs')
+    .where('id', job.id)
+    .update({
+      status: outcome.done ? 'done' : outcome.nextTry ? 'queued' : 'failed',
+      run_at: outcome.nextTry ? outcome.nextTry.toMillis() : job.runAt,
+      leased_until: null,
+      last_error: outcome.error,
+      progress: outcome.done ? 100 : 0,
+      updated_at: new Date().toISOString(),
+    })
 }

@@ -7,7 +7,7 @@ import env from '#start/env'
 import Job from '#models/job'
 import System from '#models/system'
 import WebhookDelivery from '#models/webhook_delivery'
-import { JobQueue } from '#worker/queue'
+import { nextTryOf, runDueJobs, settleJob } from '#services/queue'
 import { secretOf } from '#actions/systems/secrets'
 
 /*
@@ -114,8 +114,7 @@ async function deliver(job: Job, options: { retryBaseMs: number; timeoutMs: numb
   const result = system ? await post(system, payload.body, payload, options.timeoutMs) : { error: 'WEBHOOK_NOT_CONFIGURED', final: true }
   const now = DateTime.now()
   const delivered = 'statusCode' in result && result.statusCode! >= 200 && result.statusCode! < 300
-  const lastTry = job.attempts >= job.maxAttempts || ('final' in result && result.final)
-  const nextTry = delivered || lastTry ? null : now.plus({ milliseconds: options.retryBaseMs * 2 ** (job.attempts - 1) })
+  const nextTry = nextTryOf(job, options.retryBaseMs, { done: delivered, final: 'final' in result && result.final })
   const error = 'error' in result ? result.error! : delivered ? null : `HTTP ${result.statusCode}`
   await db.transaction(async (trx) => {
     if (system) {
@@ -134,17 +133,7 @@ async function deliver(job: Job, options: { retryBaseMs: number; timeoutMs: numb
         { client: trx }
       )
     }
-    await trx
-      .from('jobs')
-      .where('id', job.id)
-      .update({
-        status: delivered ? 'done' : nextTry ? 'queued' : 'failed',
-        run_at: nextTry ? nextTry.toMillis() : job.runAt,
-        leased_until: null,
-        last_error: error,
-        progress: delivered ? 100 : 0,
-        updated_at: new Date().toISOString(),
-      })
+    await settleJob(trx, job, { done: delivered, nextTry, error })
   })
   if (!delivered) logger.warn({ system: payload.systemId, delivery: payload.deliveryId, attempt: job.attempts, error }, 'webhook not delivered')
   return delivered
@@ -153,21 +142,5 @@ async function deliver(job: Job, options: { retryBaseMs: number; timeoutMs: numb
 /** Delivers every webhook that is due now, one after another. Run by the scheduler every few seconds. */
 export async function deliverDueWebhooks(overrides: Partial<{ retryBaseMs: number; timeoutMs: number }> = {}) {
   const options = { ...webhookSettings(), ...overrides }
-  /* A read first: with nothing due (nearly always), the every-2-seconds run takes no write lock. */
-  const now = Date.now()
-  const due = await db
-    .from('jobs')
-    .where('type', WEBHOOK_JOB)
-    .where((q) => q.where((w) => w.where('status', 'queued').where('run_at', '<=', now)).orWhere((w) => w.where('status', 'running').where('leased_until', '<', now)))
-    .select('id')
-    .first()
-  if (!due) return 0
-  const queue = new JobQueue(undefined, options.timeoutMs + 30_000)
-  let count = 0
-  for (;;) {
-    const job = await queue.lease([WEBHOOK_JOB])
-    if (!job) return count
-    await deliver(job, options)
-    count++
-  }
+  return runDueJobs(WEBHOOK_JOB, options.timeoutMs + 30_000, (job) => deliver(job, options))
 }

@@ -7,7 +7,7 @@ import Job from '#models/job'
 import System from '#models/system'
 import LtiResourceLink from '#models/lti_resource_link'
 import ProctoringSession from '#models/proctoring_session'
-import { JobQueue } from '#worker/queue'
+import { nextTryOf, runDueJobs, settleJob } from '#services/queue'
 import { sqlTime } from '#services/sql_time'
 import AppError from '#exceptions/app_error'
 import { SERVICE_SCOPES, forgetServiceTokens, serviceToken } from '#services/lti/service_token'
@@ -152,8 +152,7 @@ async function deliver(job: Job, options: typeof settings) {
   const result = await post(payload, options.timeoutMs)
   const now = DateTime.now()
   const delivered = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300
-  const lastTry = job.attempts >= job.maxAttempts || !!result.final
-  const nextTry = delivered || lastTry ? null : now.plus({ milliseconds: options.retryBaseMs * 2 ** (job.attempts - 1) })
+  const nextTry = nextTryOf(job, options.retryBaseMs, { done: delivered, final: !!result.final })
   const error = result.error ?? (delivered ? null : `HTTP ${result.statusCode}`)
   await db.transaction(async (trx) => {
     const link = await trx.from('lti_resource_links').where('id', payload.resourceLinkId).first()
@@ -172,17 +171,7 @@ async function deliver(job: Job, options: typeof settings) {
         created_at: sqlTime(now),
       })
     }
-    await trx
-      .from('jobs')
-      .where('id', job.id)
-      .update({
-        status: delivered ? 'done' : nextTry ? 'queued' : 'failed',
-        run_at: nextTry ? nextTry.toMillis() : job.runAt,
-        leased_until: null,
-        last_error: error,
-        progress: delivered ? 100 : 0,
-        updated_at: new Date().toISOString(),
-      })
+    await settleJob(trx, job, { done: delivered, nextTry, error })
   })
   if (!delivered) logger.warn({ session: payload.sessionId, attempt: job.attempts, error }, 'LTI grade not posted')
   return delivered
@@ -191,12 +180,5 @@ async function deliver(job: Job, options: typeof settings) {
 /** Posts every grade that is due now, one after another. Run by the scheduler every few seconds. */
 export async function deliverDueGrades(overrides: Partial<typeof settings> = {}) {
   const options = { ...settings, ...overrides }
-  const queue = new JobQueue(undefined, options.timeoutMs * 3 + 30_000)
-  let count = 0
-  for (;;) {
-    const job = await queue.lease([GRADE_JOB])
-    if (!job) return count
-    await deliver(job, options)
-    count++
-  }
+  return runDueJobs(GRADE_JOB, options.timeoutMs * 3 + 30_000, (job) => deliver(job, options))
 }

@@ -21,7 +21,7 @@ export async function exportRows(filters: ResultFilters, scope: StaffScope, loca
   const first = await listResults({ ...filters, page: 1, size: BATCH }, scope, locale)
   if (first.total > max) return { total: first.total, rows: null }
   const rows: ResultRow[] = [...first.rows]
-  for (let page = 2; page <= first.lastPage; page++) rows.push(...(await listResults({ ...filters, page, size: BATCH }, scope, locale)).rows)
+  for (let page = 2; page <= first.lastPage; page++) rows.push(...(await listResults({ ...filters, page, size: BATCH }, scope, locale, { total: first.total })).rows)
   const extra = new Map<number, { violation_count: number; decided_at: string | null; decider: string | null }>()
   for (let i = 0; i < rows.length; i += 500) {
     const found = await db

@@ -373,10 +373,11 @@ function pageOf(filters: ResultFilters) {
  * The results list (seed 003 §2): one page of sessions, with every filter, the sort and the
  * page size, as one SQL query with its joins (and one count), limited to what the user may see.
  */
-export async function listResults(filters: ResultFilters, scope: StaffScope, locale: string): Promise<ResultsPage<ResultRow>> {
+export async function listResults(filters: ResultFilters, scope: StaffScope, locale: string, known: { total?: number } = {}): Promise<ResultsPage<ResultRow>> {
   const { size, page } = pageOf(filters)
   const dir = filters.dir === 'asc' ? 'asc' : 'desc'
-  const total = await countSessions(filters, scope)
+  /* A caller reading page after page (the export) counts once. */
+  const total = known.total ?? (await countSessions(filters, scope))
   const drive = driveOf(filters, scope)
   const offset = (page - 1) * size
   let found: Record<string, any>[]
