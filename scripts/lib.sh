@@ -38,3 +38,15 @@ build_assets() {
 }
 
 NODE=node_modules/.bin/node
+
+# mediasoup's worker binary (its npm install script is off: it needs GitHub or pip). Builds it
+# once from the npm package's sources against Debian's libraries, or takes mediasoup's prebuilt
+# binary where GitHub is reachable, into /var/cache/proctor-appliance/mediasoup/ (override:
+# MEDIASOUP_WORKER_CACHE, MEDIASOUP_WORKER_SOURCE=auto|download|build, or MEDIASOUP_WORKER_BIN).
+ensure_mediasoup_worker() {
+  local bin
+  log "mediasoup worker binary"
+  bin="$(bash scripts/mediasoup_worker.sh | tail -n1)" # from the repository root, as above
+  [ -n "$bin" ] && [ -x "$bin" ] || { echo "mediasoup-worker: no binary" >&2; return 1; }
+  export MEDIASOUP_WORKER_BIN="$bin"
+}
