@@ -24,6 +24,7 @@ export default defineConfig({
     () => import('#start/kernel'),
     () => import('#start/view'),
     { file: () => import('#start/scheduler'), environment: ['web'] },
+    { file: () => import('#start/live'), environment: ['web', 'test'] },
   ],
 
   tests: {

@@ -36,8 +36,19 @@ function serve() {
 
 function supervise() {
   let stopping = false
+  const byIndex = new Map<number, ReturnType<typeof cluster.fork>>()
+  /* Live video (app/services/live/live.ts): calls go to the process running the SFU (index 0),
+     answers back to the caller, messages for the pages' event streams to every process. */
+  const relay = (message: any) => {
+    if (!message || typeof message !== 'object' || !('live' in message)) return
+    if (message.live === 'rpc') byIndex.get(0)?.send(message)
+    else if (message.live === 'reply') byIndex.get(Number(message.to))?.send(message)
+    else if (message.live === 'push') for (const child of byIndex.values()) if (child.isConnected()) child.send(message)
+  }
   const start = (index: number) => {
     const child = cluster.fork({ WEB_PROCESS_INDEX: String(index) })
+    byIndex.set(index, child)
+    child.on('message', relay)
     child.once('exit', (code, signal) => {
       if (stopping) return
       console.error(`web process ${index} exited (${signal ?? code}); starting it again`)

@@ -17,6 +17,10 @@ process.env.SESSION_DRIVER = 'database'
 /* Every test logs in from 127.0.0.1; only the login tests themselves should meet this limit. */
 process.env.LOGIN_ATTEMPTS_PER_ADDRESS ??= '1000'
 process.env.LOG_LEVEL ??= 'warn'
+/* Live video: one mediasoup worker per test server, on any free port (several servers run at once). */
+process.env.LIVE_WORKERS ??= '1'
+process.env.LIVE_PORT ??= '0'
+process.env.LIVE_LISTEN_IP ??= '127.0.0.1'
 
 new Ignitor(APP_ROOT, { importer })
   .tap((app) => app.booting(async () => void (await import('#start/env'))))

@@ -14,6 +14,7 @@ await build({
     student: 'resources/js/student/main.ts',
     phone: 'resources/js/student/phone.ts',
     report: 'resources/js/staff/report.ts',
+    live: 'resources/js/staff/live.ts',
     lti_open: 'resources/js/lti/open.ts',
     lti_services: 'resources/js/lti/services.ts',
     panel: 'resources/js/panel.ts',

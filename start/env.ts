@@ -57,4 +57,15 @@ export default await Env.create(new URL('../', import.meta.url), {
   LTI_CLOCK_SKEW_SECONDS: Env.schema.number.optional(),
   /** The daily digest to admins (O1): when it goes out, "HH:mm" local time (default 07:00), or "off". */
   DIGEST_AT: Env.schema.string.optional(),
+  /** Live video (mediasoup): the worker binary (scripts/mediasoup_worker.sh prints it); workers (default: one per core). */
+  MEDIASOUP_WORKER_BIN: Env.schema.string.optional(),
+  LIVE_WORKERS: Env.schema.number.optional(),
+  /** Where the workers listen (default 0.0.0.0), the address browsers reach (default: APP_URL's host), and the port of worker 0 (worker i: LIVE_PORT + i, UDP and TCP; default 40000). */
+  LIVE_LISTEN_IP: Env.schema.string.optional(),
+  LIVE_ANNOUNCED_ADDRESS: Env.schema.string.optional(),
+  LIVE_PORT: Env.schema.number.optional(),
+  /** TURN (coturn) for students behind NAT: its URLs (comma-separated; empty: none), its static-auth-secret, and how long a credential lasts (default 3600 s). */
+  TURN_URLS: Env.schema.string.optional(),
+  TURN_SECRET: Env.schema.secret.optional(),
+  TURN_TTL_SECONDS: Env.schema.number.optional(),
 })

@@ -61,6 +61,47 @@ router
   .post('/api/student/sessions/:sessionId/recordings/:stream/chunks/:seq', [SessionApiController, 'storeChunk'])
   .use(middleware.student({ allow: ['student', 'phone'], whenClosed: 'grace' }))
 
+/* Live video (issue 12): the student's page (and the phone page, for its camera) publishes; it never consumes. */
+const StudentLiveController = () => import('#controllers/student/live_controller')
+router
+  .group(() => {
+    router.get('/live/events', [StudentLiveController, 'events'])
+    router.post('/live/transport', [StudentLiveController, 'transport'])
+    router.post('/live/connect', [StudentLiveController, 'connect'])
+    router.post('/live/produce', [StudentLiveController, 'produce'])
+  })
+  .prefix('/api/student/sessions/:sessionId')
+  .use(middleware.student({ allow: ['student', 'phone'] }))
+router
+  .group(() => {
+    router.post('/live/messages', [StudentLiveController, 'sendMessage'])
+    router.post('/live/messages/:message/ack', [StudentLiveController, 'acknowledge'])
+  })
+  .prefix('/api/student/sessions/:sessionId')
+  .use(middleware.student())
+
+/* The proctor's live page (P6): watching, chat, warnings, stopping a session. Auditors only read. */
+const LiveController = () => import('#controllers/staff/live_controller')
+router
+  .group(() => {
+    router.get('/live', [LiveController, 'index'])
+    router.get('/live/picker', [LiveController, 'picker'])
+    router.get('/live/state', [LiveController, 'state'])
+    router.get('/live/events', [LiveController, 'events'])
+    router.post('/live/watch', [LiveController, 'watch'])
+    router.post('/live/watch/:id/remove', [LiveController, 'unwatch'])
+    router.post('/live/transport', [LiveController, 'transport'])
+    router.post('/live/connect', [LiveController, 'connect'])
+    router.post('/live/consume', [LiveController, 'consume'])
+    router.post('/live/resume', [LiveController, 'resume'])
+    router.post('/live/layer', [LiveController, 'layer'])
+    router.get('/sessions/:id/live/messages', [LiveController, 'messages'])
+    router.post('/sessions/:id/live/messages', [LiveController, 'sendMessage'])
+    router.post('/sessions/:id/stop', [LiveController, 'stop'])
+  })
+  .prefix('/staff')
+  .use(middleware.staff({ roles: ['admin', 'proctor'] }))
+
 /* Proctors, admins and auditors read results and reports. */
 router
   .group(() => {

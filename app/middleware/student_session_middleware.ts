@@ -63,6 +63,7 @@ export type StudentSession = {
   publicId: string
   status: SessionStatus
   endReason: string | null
+  stopNote: string | null
   violationCount: number
   consented: boolean
   endedAtMs: number | null
@@ -81,6 +82,7 @@ function studentSessionOf(row: Record<string, any>): StudentSession {
     publicId: row.public_id,
     status: row.status,
     endReason: row.end_reason,
+    stopNote: row.stop_note ?? null,
     violationCount: row.violation_count,
     consented: Boolean(row.consented_at),
     endedAtMs: localMillis(row.ended_at),

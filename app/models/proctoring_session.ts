@@ -42,6 +42,10 @@ export default class ProctoringSession extends BaseModel {
   @column()
   declare endReason: string | null
 
+  /** What a proctor wrote when stopping the session live (shown to the student and on the report). */
+  @column()
+  declare stopNote: string | null
+
   @column.dateTime()
   declare startedAt: DateTime | null
 

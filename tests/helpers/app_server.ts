@@ -17,6 +17,11 @@ export async function freePort() {
 /** A process of the appliance (web server or worker) on the test run's data folder. */
 class AppProcess {
   protected child?: ChildProcess
+
+  /** The process id (a test may look for its children: the SFU's mediasoup workers). */
+  get pid() {
+    return this.child?.pid
+  }
   output = ''
 
   constructor(

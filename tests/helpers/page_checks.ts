@@ -7,8 +7,9 @@ import { launchBrowser } from '#tests/helpers/browser'
 export const SHOTS = app.makePath('tmp/screenshots')
 
 /** No untranslated key, nothing wider than 1280 px, every control labelled; then a screenshot (and a full-page one). */
-export async function checkPage(page: Page, name: string, assert: any) {
-  await page.waitForLoadState('networkidle')
+export async function checkPage(page: Page, name: string, assert: any, options: { streaming?: boolean } = {}) {
+  /* A page that keeps an event stream open (the live page) is never network-idle: its load is enough. */
+  await page.waitForLoadState(options.streaming ? 'load' : 'networkidle')
   const problems = await page.evaluate(() => ({
     rawKeys: document.body.innerText.match(/\b(messages|errors)\.[a-z_]+\.[a-z_.]+/g) ?? [],
     overflow: document.documentElement.scrollWidth > window.innerWidth,

@@ -47,6 +47,7 @@ export type ShortReport = {
   endedAt: DateTime | null
   status: string
   endReason: string | null
+  stopNote: string | null
   violationCount: number
   credibility: number | null
   passThreshold: number
@@ -87,6 +88,7 @@ export async function shortReportOf(session: ProctoringSession, locale: string):
     endedAt: session.endedAt,
     status: session.status,
     endReason: session.endReason,
+    stopNote: session.stopNote,
     violationCount: session.violationCount,
     credibility: score ? score.score : null,
     passThreshold: session.exam.passThreshold,
@@ -146,7 +148,7 @@ export function shortReportFacts(report: ShortReport, t: Translate): [string, st
     [t('messages.results.col_exam'), report.exam],
     [t('messages.results.col_start'), stamp(report.startedAt)],
     [t('messages.results.col_end'), stamp(report.endedAt)],
-    [t('messages.results.col_status'), t(`messages.status.${report.status}`) + (report.endReason ? ` · ${t(`messages.end_reason.${report.endReason}`)}` : '')],
+    [t('messages.results.col_status'), t(`messages.status.${report.status}`) + (report.endReason ? ` · ${t(`messages.end_reason.${report.endReason}`)}` : '') + (report.stopNote ? ` (${report.stopNote})` : '')],
     [t('messages.short_report.violations_found'), String(report.rows.length)],
     [t('messages.short_report.violations_counted'), String(report.violationCount)],
     [

@@ -19,6 +19,7 @@ export async function sessionState(session: StudentSession) {
   return {
     status: session.status,
     endReason: session.endReason,
+    stopNote: session.stopNote,
     violations: session.violationCount,
     attempt: row.attempt,
     phoneSeenAgoMs: session.phoneLastSeenAtMs === null ? null : Date.now() - session.phoneLastSeenAtMs,

@@ -98,6 +98,7 @@ export default class ExamPageController {
         token: sessionToken(session.publicId),
         status: session.status,
         endReason: session.endReason,
+        stopNote: session.stopNote,
         requiresScreen: exam.requiresScreen,
         requiresPhone: exam.requiresPhone,
         examUrl: quizUrl,

@@ -6,12 +6,15 @@ import { photoStep } from './photo_step.js'
 import { AttemptRecording } from './recording.js'
 import { levelMeter, runChecks, type CheckResult, type Devices } from './system_check.js'
 import { Uploader } from './uploader.js'
+import { LivePublisher, type LiveMessage } from './live.js'
+import { chime } from '../live_stream.js'
 
 type Config = {
   sessionId: string
   token: string
   status: string
   endReason: string | null
+  stopNote: string | null
   requiresScreen: boolean
   requiresPhone: boolean
   examUrl: string | null
@@ -33,6 +36,7 @@ let events: EventSender
 let devices: Devices | undefined
 let recording: AttemptRecording | undefined
 let monitor: Monitor | undefined
+let live: LivePublisher | undefined
 let ended = false
 let violations = config.violations
 
@@ -149,7 +153,7 @@ function startTimer() {
 async function reconnect() {
   if (ended || !recording) return
   const state = await api.json('/heartbeat')
-  if (state && state.status !== 'in_progress') return endedByServer(state.status, state.endReason)
+  if (state && state.status !== 'in_progress') return endedByServer(state.status, state.endReason, state.stopNote)
   const previous = recording
   recording = undefined
   await previous.stop()
@@ -161,6 +165,7 @@ async function reconnect() {
 async function stopEverything() {
   ended = true
   monitor?.detach()
+  live?.stop()
   await recording?.stop()
   devices?.camera.getTracks().forEach((t) => t.stop())
   devices?.screen?.getTracks().forEach((t) => t.stop())
@@ -179,17 +184,25 @@ async function drainWithProgress() {
 }
 
 /** The session was closed on the server: violation limit (ПКН), reconnect window, a proctor. */
-async function endedByServer(status: string, endReason: string | null) {
+async function endedByServer(status: string, endReason: string | null, stopNote?: string | null) {
   if (ended) return
   await stopEverything()
   await drainWithProgress()
   if (status === 'stopped') {
-    $('[data-role="stopped-count"]').textContent = fill(text.stopped_count, { count: violations, limit: config.violationLimit })
-    show('stopped')
+    showStopped(endReason, stopNote ?? null)
   } else {
     show(endReason === 'reconnect_timeout' ? 'closed' : 'done')
   }
   document.body.dataset.finished = status
+}
+
+/** The "stopped" step: the violation count against the limit (ПКН), or the proctor's reason. */
+function showStopped(endReason: string | null, stopNote: string | null) {
+  const byProctor = endReason === 'ended_by_proctor'
+  $('[data-role="stopped-count"]').textContent = byProctor ? '' : fill(text.stopped_count, { count: violations, limit: config.violationLimit })
+  $<HTMLElement>('[data-role="stopped-reason"]').hidden = !byProctor || !stopNote
+  $('[data-role="stopped-reason-text"]').textContent = stopNote ?? ''
+  show('stopped')
 }
 
 async function finish(confirmFirst = true) {
@@ -220,6 +233,100 @@ function watchPhone(state: { phoneSeenAgoMs: number | null }, startedAt: number)
   }
 }
 
+/* ------------------------------------------------- chat and warnings (live) */
+
+const shownMessages = new Set<number>()
+const pendingWarnings: LiveMessage[] = []
+let unread = 0
+
+function setUnread(count: number) {
+  unread = count
+  const badge = $('[data-role="chat-unread"]')
+  badge.textContent = String(count)
+  badge.hidden = count === 0
+  $('[data-action="toggle-panel"]').classList.toggle('has-unread', count > 0)
+  document.body.dataset.unread = String(count)
+}
+
+function showMessage(message: LiveMessage, fresh: boolean) {
+  if (shownMessages.has(message.id)) {
+    if (message.kind === 'warning' && message.acknowledged) acknowledged(message.id)
+    return
+  }
+  shownMessages.add(message.id)
+  $('[data-role="chat-empty"]')?.remove()
+  const item = document.createElement('li')
+  item.className = `chat-line ${message.sender === 'student' ? 'mine' : 'theirs'}${message.kind === 'warning' ? ' warning' : ''}`
+  item.dataset.messageId = String(message.id)
+  const time = document.createElement('time')
+  time.textContent = new Date(message.at).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' })
+  const body = document.createElement('span')
+  body.textContent = (message.kind === 'warning' ? '⚠ ' : '') + message.body
+  item.append(time, ' ', body)
+  const log = $('[data-role="chat-log"]')
+  log.append(item)
+  log.scrollTop = log.scrollHeight
+  if (message.sender === 'staff' && fresh) {
+    chime()
+    const panel = $('[data-role="panel"]')
+    if (panel.classList.contains('collapsed') || document.activeElement !== $('[data-role="chat-text"]')) setUnread(unread + 1)
+  }
+  if (message.kind === 'warning' && !message.acknowledged) {
+    pendingWarnings.push(message)
+    showWarning()
+  }
+}
+
+function showWarning() {
+  const dialog = $<HTMLDialogElement>('[data-role="warning-dialog"]')
+  const next = pendingWarnings[0]
+  if (!next || dialog.open) return
+  $('[data-role="warning-text"]').textContent = next.body
+  dialog.dataset.messageId = String(next.id)
+  dialog.showModal()
+}
+
+function acknowledged(id: number) {
+  const index = pendingWarnings.findIndex((warning) => warning.id === id)
+  if (index >= 0) pendingWarnings.splice(index, 1)
+}
+
+function setUpChat() {
+  const form = $<HTMLFormElement>('[data-role="chat-form"]')
+  const input = $<HTMLInputElement>('[data-role="chat-text"]')
+  input.addEventListener('focus', () => setUnread(0))
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    const body = input.value.trim()
+    if (!body) return
+    input.disabled = true
+    void api
+      .post('/live/messages', { text: body })
+      .then(async (response) => {
+        if (response.ok) {
+          input.value = ''
+          showMessage(await response.json(), false)
+        }
+      })
+      .finally(() => {
+        input.disabled = false
+        input.focus()
+      })
+  })
+  const dialog = $<HTMLDialogElement>('[data-role="warning-dialog"]')
+  /* Escape does not dismiss a warning: it must be acknowledged. */
+  dialog.addEventListener('cancel', (event) => event.preventDefault())
+  $('[data-action="warning-ack"]').onclick = () => {
+    const id = Number(dialog.dataset.messageId)
+    void api.post(`/live/messages/${id}/ack`).then((response) => {
+      if (!response.ok) return
+      acknowledged(id)
+      dialog.close()
+      showWarning()
+    })
+  }
+}
+
 async function runExam() {
   showView('exam')
   const frame = $<HTMLIFrameElement>('[data-role="exam-frame"]')
@@ -232,6 +339,12 @@ async function runExam() {
   config.startedAt ??= Date.now()
   startTimer()
   renderViolations()
+  setUpChat()
+  live = new LivePublisher(api, { webcam: devices!.camera, screen: devices!.screen }, {
+    onHistory: (messages) => messages.forEach((message) => showMessage(message, false)),
+    onMessage: (message) => showMessage(message, true),
+    onStopped: (reason) => void endedByServer('stopped', 'ended_by_proctor', reason),
+  }).start()
 
   monitor = new Monitor(events)
   monitor.onOffline = () => banner(text.banner_offline)
@@ -259,7 +372,7 @@ async function runExam() {
     if (ended) return
     const state = await api.json('/heartbeat')
     if (!state) continue
-    if (state.status !== 'in_progress') return endedByServer(state.status, state.endReason)
+    if (state.status !== 'in_progress') return endedByServer(state.status, state.endReason, state.stopNote)
     violations = Math.max(violations, state.violations)
     renderViolations()
     watchPhone(state, examStarted)
@@ -293,10 +406,8 @@ async function main() {
 
   if (config.status === 'finished' || config.status === 'stopped') {
     showCamera(null)
-    if (config.status === 'stopped') {
-      $('[data-role="stopped-count"]').textContent = fill(text.stopped_count, { count: violations, limit: config.violationLimit })
-    }
-    show(config.status === 'stopped' ? 'stopped' : config.endReason === 'reconnect_timeout' ? 'closed' : 'done')
+    if (config.status === 'stopped') showStopped(config.endReason, config.stopNote)
+    else show(config.endReason === 'reconnect_timeout' ? 'closed' : 'done')
     return
   }
 

@@ -2,6 +2,7 @@ import { StudentApi, sleep } from './api.js'
 import { ChunkRecorder, openCamera } from './capture.js'
 import { $, readJson } from './page.js'
 import { Uploader } from './uploader.js'
+import { LivePublisher } from './live.js'
 
 /**
  * The phone-camera page (S11): records the phone's rear camera as the session's third
@@ -31,9 +32,12 @@ async function main() {
 
   let recorder: ChunkRecorder | undefined
   let attempt: number | null = null
+  /* Live: the proctor can watch the phone's camera too (issue 12). */
+  const live = new LivePublisher(api, { phone: camera }).start()
   for (;;) {
     const status = await api.json('/heartbeat')
     if (status && status.status !== 'in_progress' && status.status !== 'not_started') {
+      live.stop()
       await recorder?.stop()
       camera.getTracks().forEach((t) => t.stop())
       await uploader.drained()
