@@ -57,6 +57,7 @@ export default class LiveController {
       for (const n of [0, 1, 2, 3, 5, 11, 21, 22, 25, 100]) plurals[key][rules.select(n)] ??= t(key, { count: n }).replace(String(n), '{count}')
     }
     for (const status of SESSION_STATUSES) text[`status_${status}`] = ctx.i18n.t(`messages.status.${status}`)
+    for (const reason of ['finished_by_student', 'violation_limit', 'reconnect_timeout', 'ended_by_proctor']) text[`end_${reason}`] = ctx.i18n.t(`messages.end_reason.${reason}`)
     for (const source of ['browser', 'analysis', 'proctor']) text[`source_${source}`] = ctx.i18n.t(`messages.source.${source}`)
     return ctx.view.render('pages/staff/live', { mode, tiles, tilesJson: tiles, liveI18n: { violation, text, plurals } })
   }

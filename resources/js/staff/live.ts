@@ -142,10 +142,11 @@ function renderTile(view: TileView, data: Tile) {
   el.setAttribute('aria-label', `${data.candidate} · ${examTitle(data)}`)
   $('.tile-count', el).textContent = String(data.violations)
   $('.tile-count', el).setAttribute('title', counted('violations', data.violations))
-  $('.tile-status', el).textContent = text[`status_${data.status}`] ?? data.status
+  $('.tile-status', el).textContent = (data.endReason && text[`end_${data.endReason}`]) || text[`status_${data.status}`] || data.status
   $('.tile-latest', el).textContent = data.latest ? `${i18n.violation[data.latest.type] ?? data.latest.type} · ${timeOf(data.latest.at)}` : ''
   el.dataset.status = data.status
   el.classList.toggle('has-new', view.fresh > 0)
+  el.classList.toggle('has-violations', data.violations > 0)
   el.classList.toggle('has-video', view.consumers.size > 0)
   const unread = $('.tile-unread', el)
   unread.hidden = view.unread === 0
