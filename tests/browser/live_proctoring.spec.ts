@@ -202,7 +202,7 @@ test.group('Live proctoring: the watch grid, chat, warnings, stopping a session 
     /* The page in Kazakh and Russian, then back in English for the next test. */
     for (const locale of ['kk', 'ru', 'en']) {
       await proctorPage.goto(`${server.url}/staff/live?mode=camera_screen&lang=${locale}`)
-      await proctorPage.waitForFunction(() => document.querySelectorAll('.tile.has-video').length >= 1, undefined, { timeout: 30_000 })
+      await decoding(proctorPage, big.publicId)
       if (locale !== 'en') await checkPage(proctorPage, `live-tiles-${locale}`, assert, { streaming: true })
     }
     await proctorPage.goto(`${server.url}/staff/live?mode=camera`)
