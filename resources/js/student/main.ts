@@ -198,10 +198,12 @@ async function endedByServer(status: string, endReason: string | null, stopNote?
 
 /** The "stopped" step: the violation count against the limit (ПКН), or the proctor's reason. */
 function showStopped(endReason: string | null, stopNote: string | null) {
-  const byProctor = endReason === 'ended_by_proctor'
-  $('[data-role="stopped-count"]').textContent = byProctor ? '' : fill(text.stopped_count, { count: violations, limit: config.violationLimit })
-  $<HTMLElement>('[data-role="stopped-reason"]').hidden = !byProctor || !stopNote
-  $('[data-role="stopped-reason-text"]').textContent = stopNote ?? ''
+  if (endReason === 'ended_by_proctor') {
+    $<HTMLElement>('[data-role="stopped-reason"]').hidden = !stopNote
+    $('[data-role="stopped-reason-text"]').textContent = stopNote ?? ''
+    return show('stopped_by_proctor')
+  }
+  $('[data-role="stopped-count"]').textContent = fill(text.stopped_count, { count: violations, limit: config.violationLimit })
   show('stopped')
 }
 
