@@ -1,4 +1,4 @@
-import { appAndBrowser } from '#tests/helpers/page_checks'
+import { appAndBrowser, settled } from '#tests/helpers/page_checks'
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import type { Page } from 'playwright-core'
@@ -17,7 +17,7 @@ const SHOTS = app.makePath('tmp/screenshots')
  * than the window, every control reachable. Screenshots land in tmp/screenshots to look at.
  */
 async function checkPage(page: Page, name: string, assert: any, expectError?: string) {
-  await page.waitForLoadState('networkidle')
+  await settled(page)
   const errorCode = await page.locator('[data-error-code]').getAttribute('data-error-code', { timeout: 100 }).catch(() => null)
   assert.equal(errorCode, expectError ?? null, `${name}: error page`)
   const problems = await page.evaluate(() => {

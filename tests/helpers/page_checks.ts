@@ -8,8 +8,7 @@ export const SHOTS = app.makePath('tmp/screenshots')
 
 /** No untranslated key, nothing wider than 1280 px, every control labelled; then a screenshot (and a full-page one). */
 export async function checkPage(page: Page, name: string, assert: any, options: { streaming?: boolean } = {}) {
-  /* A page that keeps an event stream open (the live page) is never network-idle: its load is enough. */
-  await page.waitForLoadState(options.streaming ? 'load' : 'networkidle')
+  await settled(page, options.streaming)
   const problems = await page.evaluate(() => ({
     rawKeys: document.body.innerText.match(/\b(messages|errors)\.[a-z_]+\.[a-z_.]+/g) ?? [],
     overflow: document.documentElement.scrollWidth > window.innerWidth,
@@ -23,6 +22,18 @@ export async function checkPage(page: Page, name: string, assert: any, options: 
   assert.deepEqual(problems.unlabeled, [], `${name}: controls without a label`)
   await page.screenshot({ path: `${SHOTS}/${name}.png` })
   await page.screenshot({ path: `${SHOTS}/${name}-full.png`, fullPage: true })
+}
+
+/**
+ * The page has loaded and its requests are done. A page that keeps a live event stream open
+ * (a student in the exam, the phone page, the proctor's live page: issue 12) is never
+ * network-idle: its load and a short pause are enough there.
+ */
+export async function settled(page: Page, streaming?: boolean) {
+  await page.waitForLoadState('load')
+  const live = streaming ?? (await page.evaluate(() => document.body.dataset.live !== undefined || document.querySelector('[data-role="live-root"]') !== null))
+  if (live) await page.waitForTimeout(1000)
+  else await page.waitForLoadState('networkidle')
 }
 
 /** Signs a staff user in through the login form, in `locale`, and waits for the results page. */

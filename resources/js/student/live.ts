@@ -40,6 +40,8 @@ export class LivePublisher {
   ) {}
 
   start() {
+    /* The page keeps a stream open from now on (tests wait for the page to settle on other requests). */
+    document.body.dataset.live = 'starting'
     void this.listen()
     return this
   }
