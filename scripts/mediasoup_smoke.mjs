@@ -13,8 +13,8 @@
 // Prints "OK ..." and exits 0; otherwise prints the reason on stderr and exits 1.
 import { spawn } from 'node:child_process'
 import dgram from 'node:dgram'
-import net from 'node:net'
 import process from 'node:process'
+import { freeTcpUdpPort, smokeRun } from './mediasoup_smoke_lib.mjs'
 
 const TIMEOUT_MS = Number(process.env.SMOKE_TIMEOUT_MS ?? 30000)
 const bin = process.env.MEDIASOUP_WORKER_BIN
@@ -25,47 +25,13 @@ if (!bin) {
 
 const { createWorker } = await import('mediasoup')
 
-const cleanups = []
 let ffmpeg
-async function cleanup() {
+const { cleanups, cleanup, fail } = smokeRun('mediasoup smoke', () => {
   if (ffmpeg && ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL')
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn()
-    } catch {}
-  }
-}
-
-let failed = false
-function fail(message) {
-  if (failed) return
-  failed = true
-  console.error(`mediasoup smoke: FAILED: ${message}`)
-  cleanup().finally(() => process.exit(1))
-}
+})
 
 const timer = setTimeout(() => fail(`no result in ${TIMEOUT_MS} ms`), TIMEOUT_MS)
 
-/** A port that is free for both TCP and UDP on 127.0.0.1 (the WebRtcServer listens on both). */
-async function freeTcpUdpPort() {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise((resolve, reject) => {
-      const srv = net.createServer()
-      srv.once('error', reject)
-      srv.listen(0, '127.0.0.1', () => {
-        const p = srv.address().port
-        srv.close(() => resolve(p))
-      })
-    })
-    const udpFree = await new Promise((resolve) => {
-      const sock = dgram.createSocket('udp4')
-      sock.once('error', () => resolve(false))
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)))
-    })
-    if (udpFree) return port
-  }
-  throw new Error('no free TCP+UDP port found')
-}
 
 try {
   const worker = await createWorker({

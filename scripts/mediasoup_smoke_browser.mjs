@@ -10,14 +10,13 @@
 // frames of the video it got back. This is the check for the kernel-TLS BIO fix: without it a
 // worker built against Debian's OpenSSL dies on the first DTLS ClientHello.
 // Prints "OK ..." and exits 0; otherwise prints the reason on stderr and exits 1.
-import dgram from 'node:dgram'
 import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
+import { freeTcpUdpPort, smokeRun } from './mediasoup_smoke_lib.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const TIMEOUT_MS = Number(process.env.SMOKE_TIMEOUT_MS ?? 60000)
@@ -32,42 +31,9 @@ const mediasoup = await import('mediasoup')
 const esbuild = await import('esbuild')
 const { chromium } = await import('playwright-core')
 
-const cleanups = []
-async function cleanup() {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn()
-    } catch {}
-  }
-}
-let failed = false
-function fail(message) {
-  if (failed) return
-  failed = true
-  console.error(`mediasoup browser smoke: FAILED: ${message}`)
-  cleanup().finally(() => process.exit(1))
-}
+const { cleanups, cleanup, fail } = smokeRun('mediasoup browser smoke')
 const timer = setTimeout(() => fail(`no result in ${TIMEOUT_MS} ms`), TIMEOUT_MS)
 
-async function freeTcpUdpPort() {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise((resolve, reject) => {
-      const srv = net.createServer()
-      srv.once('error', reject)
-      srv.listen(0, '127.0.0.1', () => {
-        const p = srv.address().port
-        srv.close(() => resolve(p))
-      })
-    })
-    const udpFree = await new Promise((resolve) => {
-      const sock = dgram.createSocket('udp4')
-      sock.once('error', () => resolve(false))
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)))
-    })
-    if (udpFree) return port
-  }
-  throw new Error('no free TCP+UDP port found')
-}
 
 // The page's code: mediasoup-client in the browser, talking to this script over fetch().
 const PAGE_SCRIPT = `

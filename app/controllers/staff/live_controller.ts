@@ -158,16 +158,20 @@ export default class LiveController {
     return ctx.response.created(consumer)
   }
 
+  /** The page has the consumer's track: the video may flow. */
   async resume(ctx: HttpContext) {
-    const user = ctx.auth.use('web').user!
-    const input = await validateJson(ctx.request, liveConsumerValidator)
-    return ctx.response.ok(await sfuCall('resume', { ...input, userId: user.id }))
+    return this.consumerCall(ctx, 'resume')
   }
 
+  /** Enlarged or back to a tile: the simulcast layer the consumer receives. */
   async layer(ctx: HttpContext) {
+    return this.consumerCall(ctx, 'setLayer')
+  }
+
+  private async consumerCall(ctx: HttpContext, op: 'resume' | 'setLayer') {
     const user = ctx.auth.use('web').user!
     const input = await validateJson(ctx.request, liveConsumerValidator)
-    return ctx.response.ok(await sfuCall('setLayer', { ...input, large: Boolean(input.large), userId: user.id }))
+    return ctx.response.ok(await sfuCall(op, { ...input, large: Boolean(input.large), userId: user.id }))
   }
 
   async messages(ctx: HttpContext) {

@@ -1,6 +1,8 @@
 import { Device } from 'mediasoup-client'
 import type { types } from 'mediasoup-client'
 import { chime, readEvents } from '../live_stream.js'
+import type { Tile } from '../../../app/actions/live/watch_list.js'
+import type { LiveMessage as Message } from '../../../app/actions/live/messages.js'
 
 /*
 | The proctor's live page (P6, issue 12): tiles of the watched students' live video (the small
@@ -10,19 +12,6 @@ import { chime, readEvents } from '../live_stream.js'
 | dropped event stream everything is subscribed again without reloading the page.
 */
 
-type Tile = {
-  id: number
-  publicId: string
-  examId: number
-  candidate: string
-  group: string | null
-  exam: { title: string; titleKk: string | null; titleRu: string | null; titleEn: string | null }
-  status: string
-  endReason: string | null
-  violations: number
-  latest: { type: string; source: string; at: string } | null
-}
-type Message = { id: number; sessionId: number; sender: 'staff' | 'student'; kind: 'chat' | 'warning'; body: string; acknowledged: boolean; at: string }
 type Source = 'webcam' | 'screen' | 'phone'
 
 type TileView = {

@@ -3,7 +3,9 @@ import type { types } from 'mediasoup-client'
 import { sleep, type StudentApi } from './api.js'
 import { readEvents } from '../live_stream.js'
 
-export type LiveMessage = { id: number; sender: 'staff' | 'student'; kind: 'chat' | 'warning'; body: string; acknowledged: boolean; at: string }
+import type { LiveMessage } from '../../../app/actions/live/messages.js'
+
+export type { LiveMessage }
 
 type Handlers = {
   onHistory?: (messages: LiveMessage[]) => void
