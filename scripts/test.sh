@@ -4,7 +4,7 @@
 # fake camera/microphone/screen, real ffmpeg, a real mediasoup worker) tests. Run as root on Debian 12.
 source "$(dirname "$0")/lib.sh"
 
-ensure_apt ffmpeg chromium espeak-ng sox ca-certificates fonts-dejavu-core poppler-utils
+ensure_apt ffmpeg chromium espeak-ng sox ca-certificates fonts-dejavu-core poppler-utils coturn
 ensure_npm
 install_node_modules
 # Live video's SFU: mediasoup's worker binary, built (or downloaded) once and cached outside the

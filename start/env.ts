@@ -68,4 +68,6 @@ export default await Env.create(new URL('../', import.meta.url), {
   TURN_URLS: Env.schema.string.optional(),
   TURN_SECRET: Env.schema.secret.optional(),
   TURN_TTL_SECONDS: Env.schema.number.optional(),
+  /** "relay": browsers reach the SFU only through TURN (networks that let nothing else out); "all" (default): directly when they can. */
+  LIVE_ICE_POLICY: Env.schema.enum.optional(['all', 'relay'] as const),
 })

@@ -19,7 +19,7 @@ import {
 } from '#validators/live'
 import { newPeerId } from '#services/live/sfu'
 import { openStream, sfuCall } from '#services/live/live'
-import { iceServersFor } from '#services/live/turn'
+import { iceSettingsFor } from '#services/live/turn'
 import { addToWatch, pickerChoices, pickerPage, removeFromWatch, violationFeed, watchedSessionIds, watchedTiles } from '#actions/live/watch_list'
 import { messagesOf, sendStaffMessage } from '#actions/live/messages'
 import { stopSessionLive } from '#actions/live/stop_session'
@@ -126,7 +126,7 @@ export default class LiveController {
     const { peerId, session: publicId } = await validateJson(ctx.request, liveStaffTransportValidator)
     const session = await this.session(ctx, publicId)
     const transport = await sfuCall('createTransport', { peerId, userId: user.id, examId: session.examId })
-    return ctx.response.ok({ ...transport, iceServers: iceServersFor(`u${user.id}`) })
+    return ctx.response.ok({ ...transport, ...iceSettingsFor(`u${user.id}`) })
   }
 
   async connect(ctx: HttpContext) {

@@ -4,7 +4,7 @@ import { idParam, validateJson } from '#validators/request_input'
 import { liveConnectValidator, liveProduceValidator, liveStudentMessageValidator, liveTransportValidator } from '#validators/live'
 import { newPeerId, type Source } from '#services/live/sfu'
 import { openStream, sfuCall } from '#services/live/live'
-import { iceServersFor } from '#services/live/turn'
+import { iceSettingsFor } from '#services/live/turn'
 import { acknowledgeWarning, messagesOf, sendStudentMessage } from '#actions/live/messages'
 
 /**
@@ -36,7 +36,7 @@ export default class LiveController {
   async transport({ studentSession: session, request, response }: HttpContext) {
     const { peerId } = await validateJson(request, liveTransportValidator)
     const transport = await sfuCall('createTransport', { peerId, sessionId: session.id, examId: 0 })
-    return response.ok({ ...transport, iceServers: iceServersFor(`s${session.id}`) })
+    return response.ok({ ...transport, ...iceSettingsFor(`s${session.id}`) })
   }
 
   async connect({ studentSession: session, request, response }: HttpContext) {

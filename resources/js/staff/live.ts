@@ -194,6 +194,7 @@ function recvTransport(examId: number, session: string) {
         iceCandidates: params.iceCandidates,
         dtlsParameters: params.dtlsParameters,
         iceServers: params.iceServers,
+        iceTransportPolicy: params.iceTransportPolicy,
       })
       const owner = peerId
       created.on('connect', ({ dtlsParameters }, done, fail) => {

@@ -102,6 +102,7 @@ export class LivePublisher {
         iceCandidates: params.iceCandidates,
         dtlsParameters: params.dtlsParameters,
         iceServers: params.iceServers,
+        iceTransportPolicy: params.iceTransportPolicy,
       })
       this.transport = transport
       const peerId = this.peerId
