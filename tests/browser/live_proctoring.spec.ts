@@ -95,6 +95,11 @@ test.group('Live proctoring: the watch grid, chat, warnings, stopping a session 
       await examWithCandidate({ title: 'Live — анатомия 3', requiresScreen: false, requiresFace: false, requiresDocument: false }),
     ]
     const all = [first, ...more]
+    /* Names no other test's candidate has: the picker's search must find exactly one each. */
+    for (const [index, one] of all.entries()) {
+      one.candidate.fullName = `Лайв Студент ${index + 1}-${Date.now().toString(36)}`
+      await one.candidate.save()
+    }
     students = []
     for (const one of all) students.push(await studentInExam(browser, `${server.url}${one.link}`))
     sessions = []

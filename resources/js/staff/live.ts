@@ -483,8 +483,11 @@ tilesBox.addEventListener('keydown', (event) => {
 $('[data-role="sort-new"]').addEventListener('change', sortTiles)
 
 const picker = $<HTMLDialogElement>('[data-role="picker"]')
+const pickerLoading = $('[data-role="picker-body"]').innerHTML
 for (const opener of document.querySelectorAll<HTMLElement>('[data-action="open-picker"]')) {
   opener.addEventListener('click', () => {
+    /* A fresh list each time (who is taking an exam changes), not the last one while it loads. */
+    $('[data-role="picker-body"]').innerHTML = pickerLoading
     picker.showModal()
     document.body.dispatchEvent(new Event('live-picker-open'))
   })
