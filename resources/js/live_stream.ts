@@ -1,3 +1,5 @@
+import type { Device, types } from 'mediasoup-client'
+
 /**
  * Reads one of the app's live event streams (newline-separated JSON, see
  * app/services/live/live.ts) until it ends or the connection drops. fetch, not EventSource:
@@ -41,5 +43,22 @@ export function chime() {
     setTimeout(() => void context.close(), 600)
   } catch {
     /* No audio output: the unread mark is enough. */
+  }
+}
+
+/**
+ * The app's answer to a transport request as mediasoup-client's transport options, the device
+ * loaded first with the router's capabilities (the student's send and the proctor's receive
+ * transports alike).
+ */
+export async function transportOptions(device: Device, params: any): Promise<types.TransportOptions> {
+  if (!device.loaded) await device.load({ routerRtpCapabilities: params.routerRtpCapabilities })
+  return {
+    id: params.id,
+    iceParameters: params.iceParameters,
+    iceCandidates: params.iceCandidates,
+    dtlsParameters: params.dtlsParameters,
+    iceServers: params.iceServers,
+    iceTransportPolicy: params.iceTransportPolicy,
   }
 }

@@ -1,7 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import type User from '#models/user'
 import AppError from '#exceptions/app_error'
-import { scopeOf, type StaffScope } from '#services/staff_scope'
+import { limitSessionRows, scopeOf, type StaffScope } from '#services/staff_scope'
 import { publish } from '#services/live/live'
 import { sqlTime } from '#services/sql_time'
 import { isoOf } from '#actions/live/messages'
@@ -30,15 +30,8 @@ export type Tile = {
   latest: { type: string; source: string; at: string } | null
 }
 
-function scoped(query: any, scope: StaffScope) {
-  if (!scope) return query
-  if (scope.examIds.length) query.whereIn('s.exam_id', scope.examIds)
-  if (scope.groupIds.length) query.whereIn('c.group_id', scope.groupIds)
-  return query
-}
-
 function sessionsQuery(scope: StaffScope) {
-  return scoped(
+  return limitSessionRows(
     db
       .from('proctoring_sessions as s')
       .join('candidates as c', 'c.id', 's.candidate_id')
@@ -67,17 +60,19 @@ function tileOf(row: any, latest: Tile['latest']): Tile {
   }
 }
 
+/** Each session's latest violation, in one query (the events' (session_id, started_at) index). */
 async function latestViolations(sessionIds: number[]) {
   const latest = new Map<number, Tile['latest']>()
-  for (const id of sessionIds) {
-    const row = await db
-      .from('events')
-      .where('session_id', id)
-      .where('is_violation', true)
-      .orderBy('started_at', 'desc')
-      .select('type', 'source', 'started_at')
-      .first()
-    latest.set(id, row ? { type: row.type, source: row.source, at: isoOf(row.started_at) } : null)
+  if (sessionIds.length === 0) return latest
+  const rows = await db
+    .from('events as e')
+    .whereIn('e.session_id', sessionIds)
+    .where('e.is_violation', true)
+    .where('e.started_at', db.raw('(SELECT MAX(started_at) FROM events WHERE session_id = e.session_id AND is_violation = 1)'))
+    .select('e.session_id', 'e.type', 'e.source', 'e.started_at')
+  for (const row of rows) {
+    const id = Number(row.session_id)
+    if (!latest.has(id)) latest.set(id, { type: row.type, source: row.source, at: isoOf(row.started_at) })
   }
   return latest
 }
@@ -157,7 +152,7 @@ export async function pickerPage(user: Pick<User, 'id' | 'role'>, filters: Picke
 /** The exams and groups the picker filters on (those with sessions running, within the scope). */
 export async function pickerChoices(user: Pick<User, 'id' | 'role'>) {
   const scope = await scopeOf(user)
-  const base = () => scoped(db.from('proctoring_sessions as s').join('candidates as c', 'c.id', 's.candidate_id').whereIn('s.status', ['in_progress', 'not_started']), scope)
+  const base = () => limitSessionRows(db.from('proctoring_sessions as s').join('candidates as c', 'c.id', 's.candidate_id').whereIn('s.status', ['in_progress', 'not_started']), scope)
   const exams = await base().join('exams as e', 'e.id', 's.exam_id').distinct('e.id', 'e.title', 'e.title_kk', 'e.title_ru', 'e.title_en').orderBy('e.title')
   const groups = await base().join('groups as g', 'g.id', 'c.group_id').distinct('g.id', 'g.name').orderBy('g.name')
   return { exams, groups }

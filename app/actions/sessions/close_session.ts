@@ -5,7 +5,8 @@ import ProctoringSession from '#models/proctoring_session'
 import { sqlTime } from '#services/sql_time'
 import { queueWebhook } from '#services/webhooks'
 
-export type EndReason = 'finished_by_student' | 'violation_limit' | 'reconnect_timeout' | 'ended_by_proctor'
+export const END_REASONS = ['finished_by_student', 'violation_limit', 'reconnect_timeout', 'ended_by_proctor'] as const
+export type EndReason = (typeof END_REASONS)[number]
 
 /**
  * Ends an open session and its open attempt, inside the caller's transaction. The worker

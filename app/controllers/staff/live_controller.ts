@@ -20,9 +20,10 @@ import {
 import { newPeerId } from '#services/live/sfu'
 import { openStream, sfuCall } from '#services/live/live'
 import { iceSettingsFor } from '#services/live/turn'
-import { addToWatch, pickerChoices, pickerPage, removeFromWatch, violationFeed, watchedSessionIds, watchedTiles } from '#actions/live/watch_list'
+import { addToWatch, pickerChoices, pickerPage, removeFromWatch, violationFeed, watchedSessionIds, watchedTile, watchedTiles } from '#actions/live/watch_list'
 import { messagesOf, sendStaffMessage } from '#actions/live/messages'
 import { stopSessionLive } from '#actions/live/stop_session'
+import { END_REASONS } from '#actions/sessions/close_session'
 
 const MODES = ['camera', 'camera_screen'] as const
 /** The words the page's script shows (messages.live.*). */
@@ -57,9 +58,9 @@ export default class LiveController {
       for (const n of [0, 1, 2, 3, 5, 11, 21, 22, 25, 100]) plurals[key][rules.select(n)] ??= t(key, { count: n }).replace(String(n), '{count}')
     }
     for (const status of SESSION_STATUSES) text[`status_${status}`] = ctx.i18n.t(`messages.status.${status}`)
-    for (const reason of ['finished_by_student', 'violation_limit', 'reconnect_timeout', 'ended_by_proctor']) text[`end_${reason}`] = ctx.i18n.t(`messages.end_reason.${reason}`)
+    for (const reason of END_REASONS) text[`end_${reason}`] = ctx.i18n.t(`messages.end_reason.${reason}`)
     for (const source of ['browser', 'analysis', 'proctor']) text[`source_${source}`] = ctx.i18n.t(`messages.source.${source}`)
-    return ctx.view.render('pages/staff/live', { mode, tiles, tilesJson: tiles, liveI18n: { violation, text, plurals } })
+    return ctx.view.render('pages/staff/live', { mode, tiles, liveI18n: { violation, text, plurals } })
   }
 
   async picker(ctx: HttpContext) {
@@ -74,7 +75,7 @@ export default class LiveController {
     const user = ctx.auth.use('web').user!
     const { session } = await validateJson(ctx.request, liveWatchValidator)
     const id = await addToWatch(user, session)
-    const tile = (await watchedTiles(user)).find((one) => one.id === id)
+    const tile = await watchedTile(user, id)
     return ctx.response.ok({ tile, sources: (await sfuCall('publishedSources', { sessionIds: [id] }))[id] ?? [] })
   }
 
@@ -99,7 +100,7 @@ export default class LiveController {
     const peerId = newPeerId()
     const { epoch } = await sfuCall('openPeer', { peerId, role: 'staff', userId: user.id })
     const watched = await watchedSessionIds(user.id)
-    const { body, close } = openStream({
+    openStream(ctx.response, {
       channels: [`peer:${peerId}`, `user:${user.id}`, 'all', ...watched.map((id) => `watch:${id}`)],
       first: { type: 'hello', peerId, epoch },
       /* A tile added or closed in another tab or process: follow the list. */
@@ -111,14 +112,6 @@ export default class LiveController {
       },
       onClose: () => void sfuCall('closePeer', { peerId }).catch(() => undefined),
     })
-    ctx.response.response.once('close', () => {
-      close()
-      body.destroy()
-    })
-    ctx.response.header('content-type', 'application/x-ndjson; charset=utf-8')
-    ctx.response.header('cache-control', 'no-store')
-    ctx.response.header('x-accel-buffering', 'no')
-    ctx.response.stream(body)
   }
 
   async transport(ctx: HttpContext) {

@@ -18,19 +18,11 @@ export default class LiveController {
     const peerId = newPeerId()
     const sources: Source[] = studentRole === 'phone' ? ['phone'] : ['webcam', 'screen']
     const { epoch } = await sfuCall('openPeer', { peerId, role: 'student', sessionId: session.id, examId: proctoringSession.examId, sources })
-    const { body, close } = openStream({
+    openStream(response, {
       channels: [`peer:${peerId}`, `session:${session.id}`, 'all'],
       first: { type: 'hello', peerId, epoch, examId: proctoringSession.examId, messages: studentRole === 'phone' ? [] : await messagesOf(session.id) },
       onClose: () => void sfuCall('closePeer', { peerId }).catch(() => undefined),
     })
-    response.response.once('close', () => {
-      close()
-      body.destroy()
-    })
-    response.header('content-type', 'application/x-ndjson; charset=utf-8')
-    response.header('cache-control', 'no-store')
-    response.header('x-accel-buffering', 'no')
-    response.stream(body)
   }
 
   async transport({ studentSession: session, request, response }: HttpContext) {

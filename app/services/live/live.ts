@@ -2,6 +2,7 @@ import cluster from 'node:cluster'
 import { randomUUID } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import logger from '@adonisjs/core/services/logger'
+import type { HttpContext } from '@adonisjs/core/http'
 import AppError from '#exceptions/app_error'
 import { Sfu } from '#services/live/sfu'
 
@@ -91,16 +92,19 @@ function deliver(channel: string, message: Record<string, unknown>) {
 }
 
 /**
- * An event stream for one page: newline-separated JSON, kept open, a comment line every 20 s
+ * An event stream for one page: newline-separated JSON, kept open, an empty line every 20 s
  * so proxies keep it. The page reads it with fetch (a student's token travels in a header,
  * which EventSource cannot send). `onMessage` may change the channels (a proctor adds a tile).
  */
-export function openStream(options: {
-  channels: string[]
-  first: Record<string, unknown>
-  onMessage?: (message: Record<string, unknown>, channels: Set<string>) => void
-  onClose: () => void
-}) {
+export function openStream(
+  response: HttpContext['response'],
+  options: {
+    channels: string[]
+    first: Record<string, unknown>
+    onMessage?: (message: Record<string, unknown>, channels: Set<string>) => void
+    onClose: () => void
+  }
+) {
   const body = new PassThrough()
   const stream: Stream = {
     channels: new Set(options.channels),
@@ -112,21 +116,18 @@ export function openStream(options: {
   streams.add(stream)
   body.write(`${JSON.stringify(options.first)}\n`)
   const keepAlive = setInterval(() => body.write('\n'), 20_000)
-  let closed = false
-  const close = () => {
-    if (closed) return
-    closed = true
+  /* The page went away (or the connection dropped): the stream and what it held go. */
+  response.response.once('close', () => {
     clearInterval(keepAlive)
     streams.delete(stream)
     options.onClose()
-  }
-  body.on('close', close)
-  return { body, close }
-}
-
-/** The number of open event streams in this process (bench/live and the tests read it). */
-export function openStreamCount() {
-  return streams.size
+    body.destroy()
+  })
+  response.header('content-type', 'application/x-ndjson; charset=utf-8')
+  response.header('cache-control', 'no-store')
+  /* nginx: pass each line on at once. */
+  response.header('x-accel-buffering', 'no')
+  response.stream(body)
 }
 
 /** Stops the SFU's workers (app shutdown). */

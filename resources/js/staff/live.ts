@@ -1,6 +1,6 @@
 import { Device } from 'mediasoup-client'
 import type { types } from 'mediasoup-client'
-import { chime, readEvents } from '../live_stream.js'
+import { chime, readEvents, transportOptions } from '../live_stream.js'
 import type { Tile } from '../../../app/actions/live/watch_list.js'
 import type { LiveMessage as Message } from '../../../app/actions/live/messages.js'
 
@@ -187,15 +187,7 @@ function recvTransport(examId: number, session: string) {
       const response = await post('/staff/live/transport', { peerId, session })
       if (!response.ok) throw new Error(`transport ${response.status}`)
       const params = await response.json()
-      if (!device.loaded) await device.load({ routerRtpCapabilities: params.routerRtpCapabilities })
-      const created = device.createRecvTransport({
-        id: params.id,
-        iceParameters: params.iceParameters,
-        iceCandidates: params.iceCandidates,
-        dtlsParameters: params.dtlsParameters,
-        iceServers: params.iceServers,
-        iceTransportPolicy: params.iceTransportPolicy,
-      })
+      const created = device.createRecvTransport(await transportOptions(device, params))
       const owner = peerId
       created.on('connect', ({ dtlsParameters }, done, fail) => {
         post('/staff/live/connect', { peerId: owner, transportId: created.id, dtlsParameters }).then(

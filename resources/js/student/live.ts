@@ -1,7 +1,7 @@
 import { Device } from 'mediasoup-client'
 import type { types } from 'mediasoup-client'
 import { sleep, type StudentApi } from './api.js'
-import { readEvents } from '../live_stream.js'
+import { readEvents, transportOptions } from '../live_stream.js'
 
 import type { LiveMessage } from '../../../app/actions/live/messages.js'
 
@@ -95,15 +95,7 @@ export class LivePublisher {
       const answer = await this.api.post('/live/transport', { peerId: this.peerId })
       if (!answer.ok || generation !== this.generation) return
       const params = await answer.json()
-      if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: params.routerRtpCapabilities })
-      const transport = this.device.createSendTransport({
-        id: params.id,
-        iceParameters: params.iceParameters,
-        iceCandidates: params.iceCandidates,
-        dtlsParameters: params.dtlsParameters,
-        iceServers: params.iceServers,
-        iceTransportPolicy: params.iceTransportPolicy,
-      })
+      const transport = this.device.createSendTransport(await transportOptions(this.device, params))
       this.transport = transport
       const peerId = this.peerId
       transport.on('connect', ({ dtlsParameters }, done, fail) => {
