@@ -315,7 +315,25 @@ async function phase(name: string, withWorker: boolean, chunks: Record<'webcam' 
   killAll()
   console.log(`  checked ${load.acked.length} acknowledged chunks: ${lost} lost; ${load.eventsAcked} events acknowledged, ${events} stored`)
   await rm(DATA, { recursive: true, force: true })
+  await settleDisk()
   return { ...held, lost: lost + Math.max(0, load.eventsAcked - events), webProcesses }
+}
+
+/**
+ * A phase leaves gigabytes of chunk files behind; removing them keeps the disk busy (freed
+ * blocks are discarded on this mount) well into the next phase, whose fdatasyncs would wait
+ * behind that. The next phase starts once the kernel has nothing left to write.
+ */
+async function settleDisk() {
+  const began = performance.now()
+  await run('sync')
+  const pending = () => {
+    const meminfo = readFileSync('/proc/meminfo', 'utf8')
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0)
+    return kb('Dirty') + kb('Writeback')
+  }
+  while (pending() > 16 * 1024 && performance.now() - began < 120_000) await new Promise((r) => setTimeout(r, 500))
+  console.log(`  data removed, disk settled in ${((performance.now() - began) / 1000).toFixed(1)} s`)
 }
 
 const chunks = await streamChunks()
