@@ -1,10 +1,12 @@
 import { test } from '@japa/runner'
+import { connect, type Socket } from 'node:net'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import { sqlTime } from '#services/sql_time'
 import AuditEntry from '#models/audit_entry'
 import { examWithCandidate, staffUser } from '#tests/helpers/fixtures'
 import { WebClient, openStudentLink } from '#tests/helpers/http'
+import { publish } from '#services/live/live'
 
 /*
 | Live video's roles (issue 12): students only produce their own streams, only staff consume,
@@ -141,4 +143,93 @@ test.group('Live video: who may publish and who may watch (issue 12)', () => {
     assert.include([403, 404], transport.status)
     stream.close()
   })
+})
+
+/**
+ * A live event stream over a plain socket, to read at will (or not at all): its lines so far,
+ * whether the server closed it, and the socket (pause it to stop reading).
+ */
+async function rawEvents(sessionId: string, token: string) {
+  const url = new URL(baseUrl())
+  const socket: Socket = connect(Number(url.port), url.hostname)
+  const state = { text: '', bytes: 0, closed: false, socket }
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  socket.on('data', (data: Buffer) => {
+    state.bytes += data.length
+    if (state.text.length < 4096) state.text += data.toString('latin1')
+  })
+  socket.on('error', () => undefined)
+  void closed.then(() => (state.closed = true))
+  socket.write(
+    `GET /api/student/sessions/${sessionId}/live/events HTTP/1.1\r\nHost: ${url.host}\r\n` +
+      `Authorization: Bearer ${token}\r\nAccept: application/x-ndjson\r\n\r\n`
+  )
+  while (!state.text.includes('"type":"hello"') && !state.closed) await new Promise((r) => setTimeout(r, 20))
+  return { state, closed }
+}
+
+/** Lines of text that arrive on a fetch-read event stream, as they come. */
+async function readLines(sessionId: string, token: string) {
+  const response = await fetch(`${baseUrl()}/api/student/sessions/${sessionId}/live/events`, { headers: { authorization: `Bearer ${token}` } })
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+  const lines: string[] = []
+  let rest = ''
+  const ended = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }))
+      if (done) return
+      rest += value
+      const parts = rest.split('\n')
+      rest = parts.pop()!
+      lines.push(...parts.filter(Boolean))
+    }
+  })()
+  while (lines.length === 0) await new Promise((r) => setTimeout(r, 20))
+  return { lines, ended, close: () => reader.cancel().catch(() => undefined) }
+}
+
+test.group('Live video: event streams a client cannot pile up', () => {
+  test('a student page that opens its live stream again and again keeps two at most: the oldest are closed', async ({ assert }) => {
+    const { config } = await student()
+    const first = await readLines(config.sessionId, config.token)
+    const second = await readLines(config.sessionId, config.token)
+    const third = await readLines(config.sessionId, config.token)
+    /* The third closed the first (its reader ends), and the other two still hear the session. */
+    await first.ended
+    const session = await db.from('proctoring_sessions').where('public_id', config.sessionId).firstOrFail()
+    publish(`session:${session.id}`, { type: 'probe', n: 1 })
+    while (!second.lines.some((line) => line.includes('"probe"')) || !third.lines.some((line) => line.includes('"probe"'))) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    assert.isFalse(first.lines.some((line) => line.includes('"probe"')))
+    await second.close()
+    await third.close()
+  }).timeout(30_000)
+
+  test('a live stream nobody reads is cut once a megabyte waits for it, and one that is read gets every message', async ({ assert }) => {
+    const stalled = await student()
+    const reading = await student()
+    const still = await rawEvents(stalled.config.sessionId, stalled.config.token)
+    still.state.socket.pause()
+    const read = await readLines(reading.config.sessionId, reading.config.token)
+    const ids = await db.from('proctoring_sessions').whereIn('public_id', [stalled.config.sessionId, reading.config.sessionId]).select('id', 'public_id')
+    const idOf = (publicId: string) => ids.find((row) => row.public_id === publicId)!.id
+
+    /* 60 MB in 50 kB messages, the event loop free between them as between real messages:
+       more than the kernel's socket buffers hold for the reader that stopped. */
+    const filler = 'x'.repeat(50_000)
+    const count = 1200
+    for (let n = 0; n < count; n++) {
+      publish(`session:${idOf(stalled.config.sessionId)}`, { type: 'probe', n, filler })
+      publish(`session:${idOf(reading.config.sessionId)}`, { type: 'probe', n, filler })
+      await new Promise((r) => setImmediate(r))
+    }
+    /* The stalled reader reads again: what was already on its way, then the end. */
+    still.state.socket.resume()
+    await still.closed
+    assert.isBelow(still.state.bytes, count * filler.length / 2)
+    while (read.lines.filter((line) => line.includes('"probe"')).length < count) await new Promise((r) => setTimeout(r, 20))
+    assert.include(read.lines.at(-1)!, `"n":${count - 1}`)
+    await read.close()
+  }).timeout(60_000)
 })

@@ -101,6 +101,9 @@ export default class LiveController {
     const { epoch } = await sfuCall('openPeer', { peerId, role: 'staff', userId: user.id })
     const watched = await watchedSessionIds(user.id)
     openStream(ctx.response, {
+      /* A proctor may keep the live page open in a few tabs. */
+      owner: `user:${user.id}`,
+      most: 6,
       channels: [`peer:${peerId}`, `user:${user.id}`, 'all', ...watched.map((id) => `watch:${id}`)],
       first: { type: 'hello', peerId, epoch },
       /* A tile added or closed in another tab or process: follow the list. */

@@ -19,6 +19,9 @@ export default class LiveController {
     const sources: Source[] = studentRole === 'phone' ? ['phone'] : ['webcam', 'screen']
     const { epoch } = await sfuCall('openPeer', { peerId, role: 'student', sessionId: session.id, examId: proctoringSession.examId, sources })
     openStream(response, {
+      /* The page (and a reload's overlap), or the phone page. */
+      owner: `${studentRole}:${session.id}`,
+      most: 2,
       channels: [`peer:${peerId}`, `session:${session.id}`, 'all'],
       first: { type: 'hello', peerId, epoch, examId: proctoringSession.examId, messages: studentRole === 'phone' ? [] : await messagesOf(session.id) },
       onClose: () => void sfuCall('closePeer', { peerId }).catch(() => undefined),

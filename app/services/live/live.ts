@@ -84,8 +84,16 @@ if (clustered) {
 
 /* ------------------------------------------------------------------ event streams */
 
-type Stream = { channels: Set<string>; write: (message: Record<string, unknown>) => void }
+type Stream = { channels: Set<string>; write: (message: Record<string, unknown>) => void; close: () => void }
 const streams = new Set<Stream>()
+/** The streams each owner has open in this process, oldest first. */
+const byOwner = new Map<string, Stream[]>()
+
+/**
+ * What may wait for a reader that stopped reading (a page frozen in the background, a client
+ * that never reads) before its stream is cut; a page opens its stream again.
+ */
+const MAX_BACKLOG_BYTES = 1024 * 1024
 
 function deliver(channel: string, message: Record<string, unknown>) {
   for (const stream of streams) if (stream.channels.has(channel)) stream.write(message)
@@ -95,10 +103,15 @@ function deliver(channel: string, message: Record<string, unknown>) {
  * An event stream for one page: newline-separated JSON, kept open, an empty line every 20 s
  * so proxies keep it. The page reads it with fetch (a student's token travels in a header,
  * which EventSource cannot send). `onMessage` may change the channels (a proctor adds a tile).
+ * An owner (a session's page or phone, a staff user) holds at most `most` streams in a
+ * process: one more closes its oldest (a reload's old page, or a client opening streams,
+ * and SFU peers with them, over and over).
  */
 export function openStream(
   response: HttpContext['response'],
   options: {
+    owner: string
+    most: number
     channels: string[]
     first: Record<string, unknown>
     onMessage?: (message: Record<string, unknown>, channels: Set<string>) => void
@@ -106,20 +119,32 @@ export function openStream(
   }
 ) {
   const body = new PassThrough()
+  const send = (text: string) => {
+    if (body.writableLength + body.readableLength > MAX_BACKLOG_BYTES) stream.close()
+    else body.write(text)
+  }
   const stream: Stream = {
     channels: new Set(options.channels),
     write: (message) => {
       options.onMessage?.(message, stream.channels)
-      body.write(`${JSON.stringify(message)}\n`)
+      send(`${JSON.stringify(message)}\n`)
     },
+    close: () => response.response.destroy(),
   }
+  const owned = byOwner.get(options.owner) ?? []
+  while (owned.length >= options.most) owned.shift()!.close()
+  owned.push(stream)
+  byOwner.set(options.owner, owned)
   streams.add(stream)
-  body.write(`${JSON.stringify(options.first)}\n`)
-  const keepAlive = setInterval(() => body.write('\n'), 20_000)
-  /* The page went away (or the connection dropped): the stream and what it held go. */
+  send(`${JSON.stringify(options.first)}\n`)
+  const keepAlive = setInterval(() => send('\n'), 20_000)
+  /* The page went away (or the connection dropped, or was cut here): the stream and what it held go. */
   response.response.once('close', () => {
     clearInterval(keepAlive)
     streams.delete(stream)
+    const left = (byOwner.get(options.owner) ?? []).filter((other) => other !== stream)
+    if (left.length) byOwner.set(options.owner, left)
+    else byOwner.delete(options.owner)
     options.onClose()
     body.destroy()
   })
