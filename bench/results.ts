@@ -336,9 +336,7 @@ console.log(`migrations on the copy: ${((performance.now() - migrating) / 1000).
    measured. They are heard from now, as running sessions would be. */
 {
   const copy = new Database(join(DATA, 'proctor.sqlite3'))
-  const now = new Date()
-  const local = new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().replace('T', ' ').slice(0, 19)
-  copy.prepare(`update proctoring_sessions set last_seen_at = ? where status = 'in_progress'`).run(local)
+  copy.prepare(`update proctoring_sessions set last_seen_at = ? where status = 'in_progress'`).run(stored(Date.now()))
   copy.close()
 }
 for (const [email, role] of [['bench-proctor@uni.kz', 'proctor'], ['bench-admin@uni.kz', 'admin']]) {
